@@ -1,0 +1,55 @@
+// ParamSet: the named parameters of a stack of K same-shaped models, with their gradients.
+// Every parameter is stored as [K, per-member shape...] in PyTorch's layout (Linear weight
+// [out, in], Conv1d weight [out, in, k]), so member k's slice is exactly the tensor PyTorch
+// would hold for that model.
+//
+//   ParamSet ps(/*n_members=*/64);
+//   ps.add("linear1.weight", {100, 40});
+//   Var w = ps.var(g, "linear1.weight");   // [64, 100, 40], gradient into ps.grad(...)
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "benchtop/autograd/graph.h"
+
+namespace benchtop {
+
+class ParamSet {
+public:
+    struct Entry {
+        std::string name;
+        Tensor value;  // [K, ...]
+        Tensor grad;   // same shape and dtype
+    };
+
+    explicit ParamSet(int64_t n_members = 1, DType dtype = DType::F32);
+
+    // Adds a zero-initialised parameter of per-member shape `shape`; returns its value.
+    Tensor& add(const std::string& name, const Shape& shape);
+    bool contains(const std::string& name) const;
+    Tensor& value(const std::string& name);
+    const Tensor& value(const std::string& name) const;
+    Tensor& grad(const std::string& name);
+    // The parameter as a trainable leaf of g.
+    Var var(Graph& g, const std::string& name);
+
+    std::vector<Entry>& entries() { return entries_; }
+    const std::vector<Entry>& entries() const { return entries_; }
+    int64_t n_members() const { return n_members_; }
+    DType dtype() const { return dtype_; }
+    int64_t numel_per_member() const;
+    void zero_grad();
+    // Copies member `src_member` of `src` (same names and per-member shapes) into member
+    // `dst_member` of this set.
+    void copy_member(const ParamSet& src, int64_t src_member, int64_t dst_member);
+
+private:
+    const Entry& find(const std::string& name) const;
+
+    int64_t n_members_;
+    DType dtype_;
+    std::vector<Entry> entries_;
+};
+
+}  // namespace benchtop

@@ -1,0 +1,204 @@
+// matmul and linear, batched over members. Dimension legend: K members, N flattened
+// batch rows, D input features, O output features; M, P generic matrix sizes.
+#include "benchtop/ops/linalg.h"
+
+#include <vector>
+
+#include "benchtop/tensor/gemm.h"
+
+namespace benchtop {
+
+namespace {
+
+// Batch bookkeeping for matmul: output batch shape and, per output batch index, the batch
+// index of a and b (with broadcasting).
+struct BatchMap {
+    int64_t n_batch = 1;
+    std::vector<int64_t> ia, ib;
+};
+
+BatchMap batch_map(const Shape& a, const Shape& b, Shape* out_batch) {
+    Shape ba, bb;
+    for (int i = 0; i < a.rank() - 2; ++i) ba.push_back(a[i]);
+    for (int i = 0; i < b.rank() - 2; ++i) bb.push_back(b[i]);
+    Shape bo = broadcast_shapes(ba, bb, "matmul");
+    *out_batch = bo;
+    BatchMap m;
+    m.n_batch = bo.numel();
+    m.ia.resize(static_cast<size_t>(m.n_batch));
+    m.ib.resize(static_cast<size_t>(m.n_batch));
+    int r = bo.rank();
+    for (int64_t o = 0; o < m.n_batch; ++o) {
+        int64_t rem = o, ia = 0, ib = 0, sa = 1, sb = 1;
+        for (int d = r - 1; d >= 0; --d) {
+            int64_t idx = rem % bo[d];
+            rem /= bo[d];
+            int da = d - (r - ba.rank()), db = d - (r - bb.rank());
+            if (da >= 0) {
+                if (ba[da] != 1) ia += idx * sa;
+                sa *= ba[da];
+            }
+            if (db >= 0) {
+                if (bb[db] != 1) ib += idx * sb;
+                sb *= bb[db];
+            }
+        }
+        m.ia[static_cast<size_t>(o)] = ia;
+        m.ib[static_cast<size_t>(o)] = ib;
+    }
+    return m;
+}
+
+template <class T>
+void matmul_backward_t(Graph& g, const Node& n) {
+    const Tensor& a = g.node(n.inputs[0]).value;
+    const Tensor& b = g.node(n.inputs[1]).value;
+    const Tensor& dout = g.node(n.id).grad;
+    Shape bo;
+    BatchMap bm = batch_map(a.shape(), b.shape(), &bo);
+    int64_t M = a.shape()[a.rank() - 2], N = a.shape().back(), P = b.shape().back();
+    const T* dy = dout.data<T>();
+    if (g.needs_grad(n.inputs[0])) {
+        T* da = g.grad(n.inputs[0]).data<T>();
+        const T* pb = b.data<T>();
+        for (int64_t o = 0; o < bm.n_batch; ++o)  // da += dy b^T
+            gemm(false, true, M, N, P, T(1), dy + o * M * P, P, pb + bm.ib[size_t(o)] * N * P, P,
+                 T(1), da + bm.ia[size_t(o)] * M * N, N);
+    }
+    if (g.needs_grad(n.inputs[1])) {
+        T* db = g.grad(n.inputs[1]).data<T>();
+        const T* pa = a.data<T>();
+        for (int64_t o = 0; o < bm.n_batch; ++o)  // db += a^T dy
+            gemm(true, false, N, P, M, T(1), pa + bm.ia[size_t(o)] * M * N, N, dy + o * M * P, P,
+                 T(1), db + bm.ib[size_t(o)] * N * P, P);
+    }
+}
+
+void matmul_backward(Graph& g, const Node& n) {
+    dispatch_float(g.node(n.id).value.dtype(), "matmul",
+                   [&](auto t) { matmul_backward_t<decltype(t)>(g, n); });
+}
+
+struct LinearDims {
+    int64_t K, Kx, N, D, O;
+};
+
+LinearDims linear_dims(const Shape& x, const Shape& w) {
+    LinearDims d{};
+    d.K = w[0];
+    d.O = w[1];
+    d.D = w[2];
+    d.Kx = x[0];
+    d.N = x.numel() / (d.Kx * d.D);
+    return d;
+}
+
+template <class T>
+void linear_backward_t(Graph& g, const Node& n) {
+    const Tensor& x = g.node(n.inputs[0]).value;
+    const Tensor& w = g.node(n.inputs[1]).value;
+    LinearDims d = linear_dims(x.shape(), w.shape());
+    const T* dy = g.node(n.id).grad.data<T>();
+    const T* px = x.data<T>();
+    const T* pw = w.data<T>();
+    int64_t sx = d.Kx == 1 ? 0 : d.N * d.D;
+    if (g.needs_grad(n.inputs[0])) {
+        T* dx = g.grad(n.inputs[0]).data<T>();
+        for (int64_t k = 0; k < d.K; ++k)  // dx[k] += dy[k] w[k]
+            gemm(false, false, d.N, d.D, d.O, T(1), dy + k * d.N * d.O, d.O, pw + k * d.O * d.D,
+                 d.D, T(1), dx + k * sx, d.D);
+    }
+    if (g.needs_grad(n.inputs[1])) {
+        T* dw = g.grad(n.inputs[1]).data<T>();
+        for (int64_t k = 0; k < d.K; ++k)  // dw[k] += dy[k]^T x[k]
+            gemm(true, false, d.O, d.D, d.N, T(1), dy + k * d.N * d.O, d.O, px + k * sx, d.D, T(1),
+                 dw + k * d.O * d.D, d.D);
+    }
+    if (n.inputs[2] >= 0 && g.needs_grad(n.inputs[2])) {
+        T* db = g.grad(n.inputs[2]).data<T>();
+        for (int64_t k = 0; k < d.K; ++k) {
+            T* bk = db + k * d.O;
+            const T* dyk = dy + k * d.N * d.O;
+            for (int64_t i = 0; i < d.N; ++i)
+                for (int64_t o = 0; o < d.O; ++o) bk[o] += dyk[i * d.O + o];
+        }
+    }
+}
+
+void linear_backward(Graph& g, const Node& n) {
+    dispatch_float(g.node(n.id).value.dtype(), "linear",
+                   [&](auto t) { linear_backward_t<decltype(t)>(g, n); });
+}
+
+}  // namespace
+
+Var matmul(Var a, Var b) {
+    const Shape& sa = a.shape();
+    const Shape& sb = b.shape();
+    BENCHTOP_CHECK(sa.rank() >= 2 && sb.rank() >= 2, "matmul: operands must have rank >= 2, got ",
+                   sa.str(), " and ", sb.str());
+    BENCHTOP_CHECK(a.dtype() == b.dtype(), "matmul: dtypes differ (", dtype_name(a.dtype()),
+                   " and ", dtype_name(b.dtype()), ")");
+    int64_t M = sa[sa.rank() - 2], N = sa.back(), N2 = sb[sb.rank() - 2], P = sb.back();
+    BENCHTOP_CHECK(N == N2, "matmul: inner dimensions differ: ", sa.str(), " x ", sb.str());
+    Shape out_shape;
+    BatchMap bm = batch_map(sa, sb, &out_shape);
+    out_shape.push_back(M);
+    out_shape.push_back(P);
+    Graph& g = *a.g;
+    Tensor out = g.make_tensor(out_shape, a.dtype());
+    dispatch_float(a.dtype(), "matmul", [&](auto t) {
+        using T = decltype(t);
+        const T* pa = a.value().data<T>();
+        const T* pb = b.value().data<T>();
+        T* po = out.data<T>();
+        for (int64_t o = 0; o < bm.n_batch; ++o)
+            gemm(false, false, M, P, N, T(1), pa + bm.ia[size_t(o)] * M * N, N,
+                 pb + bm.ib[size_t(o)] * N * P, P, T(0), po + o * M * P, P);
+    });
+    return g.record("matmul", out, matmul_backward, {a, b});
+}
+
+Var linear(Var x, Var w, Var b) {
+    const Shape& sx = x.shape();
+    const Shape& sw = w.shape();
+    BENCHTOP_CHECK(sw.rank() == 3, "linear: weight must be [K, out, in], got ", sw.str());
+    BENCHTOP_CHECK(sx.rank() >= 2 && sx.back() == sw[2] && (sx[0] == sw[0] || sx[0] == 1),
+                   "linear: input of shape ", sx.str(), " does not fit weight of shape ", sw.str(),
+                   " (expected [K or 1, ..., ", sw[2], "])");
+    BENCHTOP_CHECK(x.dtype() == w.dtype(), "linear: input is ", dtype_name(x.dtype()),
+                   " but weight is ", dtype_name(w.dtype()));
+    if (b.defined()) {
+        BENCHTOP_CHECK(b.shape() == Shape({sw[0], sw[1]}) && b.dtype() == w.dtype(),
+                       "linear: bias of shape ", b.shape().str(), " does not fit weight of shape ",
+                       sw.str(), " (expected [", sw[0], ", ", sw[1], "])");
+    }
+    LinearDims d = linear_dims(sx, sw);
+    std::vector<int64_t> dims = sx.vec();
+    dims[0] = d.K;
+    dims.back() = d.O;
+    Graph& g = *x.g;
+    Tensor out = g.make_tensor(Shape(dims), x.dtype());
+    dispatch_float(x.dtype(), "linear", [&](auto t) {
+        using T = decltype(t);
+        const T* px = x.value().data<T>();
+        const T* pw = w.value().data<T>();
+        T* po = out.data<T>();
+        int64_t stride_x = d.Kx == 1 ? 0 : d.N * d.D;
+        for (int64_t k = 0; k < d.K; ++k) {
+            T* yk = po + k * d.N * d.O;
+            T beta = T(0);
+            if (b.defined()) {
+                const T* bk = b.value().data<T>() + k * d.O;
+                for (int64_t i = 0; i < d.N; ++i)
+                    for (int64_t o = 0; o < d.O; ++o) yk[i * d.O + o] = bk[o];
+                beta = T(1);
+            }
+            gemm(false, true, d.N, d.O, d.D, T(1), px + k * stride_x, d.D, pw + k * d.O * d.D, d.D,
+                 beta, yk, d.O);
+        }
+    });
+    return g.record("linear", out, linear_backward, {x, w, b});
+}
+
+}  // namespace benchtop

@@ -1,0 +1,15 @@
+// Matrix products, batched over members.
+#pragma once
+
+#include "benchtop/autograd/graph.h"
+
+namespace benchtop {
+
+// a [..., M, N] x b [..., N, P] -> [..., M, P]; the leading (batch) dims broadcast, so a
+// shared [M, N] or [1, M, N] operand meets a per-member [K, N, P] one.
+Var matmul(Var a, Var b);
+// y = x W^T + b, per member (PyTorch's Linear layout).
+// x [K, N..., D] or shared [1, N..., D]; w [K, O, D]; b [K, O] or undefined -> [K, N..., O].
+Var linear(Var x, Var w, Var b = {});
+
+}  // namespace benchtop
