@@ -1,0 +1,25 @@
+#include "benchtop/nn/mlp.h"
+
+#include "benchtop/ops/elementwise.h"
+#include "benchtop/ops/linalg.h"
+
+namespace benchtop {
+
+void add_mlp_params(ParamSet& ps, const MlpSpec& spec) {
+    ps.add("linear1.weight", {spec.hidden, spec.in});
+    ps.add("linear1.bias", {spec.hidden});
+    ps.add("linear2.weight", {spec.hidden, spec.hidden});
+    ps.add("linear2.bias", {spec.hidden});
+    ps.add("linear3.weight", {spec.out, spec.hidden});
+    ps.add("linear3.bias", {spec.out});
+}
+
+Var mlp_forward(ParamSet& ps, const MlpSpec& spec, Var x) {
+    Graph& g = *x.g;
+    Var h1 = relu(linear(x, ps.var(g, "linear1.weight"), ps.var(g, "linear1.bias")));
+    Var h2 = relu(linear(h1, ps.var(g, "linear2.weight"), ps.var(g, "linear2.bias")));
+    if (spec.residual) h2 = h1 + h2;
+    return linear(h2, ps.var(g, "linear3.weight"), ps.var(g, "linear3.bias"));
+}
+
+}  // namespace benchtop
