@@ -43,7 +43,9 @@ double bread(const Tensor& t, const Shape& out, int64_t o) {
     return t.at(idx);
 }
 
-void expect_binary_matches(Var (*op)(Var, Var), double (*ref)(double, double), const Tensor& a,
+void expect_binary_matches(Var (*op)(Var, Var),
+                           double (*ref)(double, double),
+                           const Tensor& a,
                            const Tensor& b) {
     Graph g;
     Var y = op(g.input(a), g.input(b));
@@ -54,22 +56,25 @@ void expect_binary_matches(Var (*op)(Var, Var), double (*ref)(double, double), c
 }
 
 const Shape kShapePairs[][2] = {
-    {{3, 4, 5}, {3, 4, 5}},  // same shape
-    {{3, 4, 5}, {3, 1, 5}},  // per-member bias [K, 1, H]
-    {{1, 4, 5}, {3, 4, 5}},  // shared input [1, B, D]
-    {{3, 4, 5}, {1}},        // scalar-like
-    {{1}, {3, 4, 5}},
-    {{5}, {3, 4, 1}},  // both broadcast, different ranks
+    {{3, 4, 5}, {3, 4, 5}},                    // same shape
+    {{3, 4, 5}, {3, 1, 5}},                    // per-member bias [K, 1, H]
+    {{1, 4, 5}, {3, 4, 5}},                    // shared input [1, B, D]
+    {{3, 4, 5}, {1}},                          // scalar-like
+    {{1}, {3, 4, 5}},       {{5}, {3, 4, 1}},  // both broadcast, different ranks
 };
 
 TEST(Elementwise, BinaryForwardMatchesNaiveBroadcast) {
     uint64_t seed = 1;
     for (const auto& sp : kShapePairs) {
         Tensor a = random_tensor(sp[0], seed++), b = away_from(sp[1], seed++, 0.0);
-        expect_binary_matches(add, [](double x, double y) { return x + y; }, a, b);
-        expect_binary_matches(sub, [](double x, double y) { return x - y; }, a, b);
-        expect_binary_matches(mul, [](double x, double y) { return x * y; }, a, b);
-        expect_binary_matches(div, [](double x, double y) { return x / y; }, a, b);
+        expect_binary_matches(
+            add, [](double x, double y) { return x + y; }, a, b);
+        expect_binary_matches(
+            sub, [](double x, double y) { return x - y; }, a, b);
+        expect_binary_matches(
+            mul, [](double x, double y) { return x * y; }, a, b);
+        expect_binary_matches(
+            div, [](double x, double y) { return x / y; }, a, b);
     }
 }
 
@@ -98,12 +103,16 @@ struct UnaryCase {
     const char* name;
     Var (*op)(Var);
     double (*ref)(double);
-    double center;  // inputs kept 0.1 away from this (kinks, domain edges)
+    double center;       // inputs kept 0.1 away from this (kinks, domain edges)
     double lo_positive;  // > 0: inputs drawn from [lo, lo + 2] instead
 };
 
-double sigmoid_ref(double x) { return 1 / (1 + std::exp(-x)); }
-double gelu_ref(double x) { return 0.5 * x * (1 + std::erf(x / std::sqrt(2.0))); }
+double sigmoid_ref(double x) {
+    return 1 / (1 + std::exp(-x));
+}
+double gelu_ref(double x) {
+    return 0.5 * x * (1 + std::erf(x / std::sqrt(2.0)));
+}
 
 const UnaryCase kUnary[] = {
     {"relu", [](Var x) { return relu(x); }, [](double x) { return x > 0 ? x : 0; }, 0, 0},
@@ -122,8 +131,8 @@ const UnaryCase kUnary[] = {
     {"log", [](Var x) { return log(x); }, [](double x) { return std::log(x); }, 0, 0.3},
     {"sqrt", [](Var x) { return sqrt(x); }, [](double x) { return std::sqrt(x); }, 0, 0.3},
     {"pow", [](Var x) { return pow(x, 2.5); }, [](double x) { return std::pow(x, 2.5); }, 0, 0.3},
-    {"pow_neg", [](Var x) { return pow(x, -1.5); }, [](double x) { return std::pow(x, -1.5); },
-     0, 0.3},
+    {"pow_neg", [](Var x) { return pow(x, -1.5); }, [](double x) { return std::pow(x, -1.5); }, 0,
+     0.3},
     {"abs", [](Var x) { return abs(x); }, [](double x) { return std::abs(x); }, 0, 0},
     {"neg", [](Var x) { return -x; }, [](double x) { return -x; }, 0, 0},
     {"add_scalar", [](Var x) { return x + 2.5; }, [](double x) { return x + 2.5; }, 0, 0},
@@ -183,6 +192,11 @@ TEST(Elementwise, SpecialValues) {
     Var x2 = g2.variable(Tensor::from<double>({3}, {-1, 0, 2}));
     g2.backward(relu(x2));
     EXPECT_EQ(g2.grad(x2).to_vector(), (std::vector<double>{0, 0, 1}));
+    // NaN propagates through relu (as torch).
+    Graph g3;
+    Var r = relu(g3.input(Tensor::from<float>({2}, {std::nanf(""), -1.f})));
+    EXPECT_TRUE(std::isnan(r.value().at(0)));
+    EXPECT_EQ(r.value().at(1), 0);
 }
 
 TEST(Elementwise, Float32BroadcastGradMatchesFloat64) {

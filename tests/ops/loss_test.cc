@@ -16,7 +16,9 @@ namespace {
 using testing::check_gradients;
 using testing::random_tensor;
 
-Tensor labels_of(const Shape& s, const std::vector<int32_t>& v) { return Tensor::from(s, v); }
+Tensor labels_of(const Shape& s, const std::vector<int32_t>& v) {
+    return Tensor::from(s, v);
+}
 
 // Naive cross entropy of row r of logits [R, C] against label y.
 double naive_ce(const Tensor& x, int64_t r, int64_t C, int32_t y) {
@@ -81,7 +83,9 @@ TEST(Loss, CrossEntropyGradCheck) {
         Tensor lab = labels_of(c.labels, c.values);
         for (Reduction red : {Reduction::Mean, Reduction::Sum, Reduction::None}) {
             SCOPED_TRACE(c.logits.str() + " " + c.labels.str());
-            auto f = [&](Graph&, const std::vector<Var>& v) { return cross_entropy(v[0], lab, red); };
+            auto f = [&](Graph&, const std::vector<Var>& v) {
+                return cross_entropy(v[0], lab, red);
+            };
             check_gradients(f, {random_tensor(c.logits, 7, -2, 2)});
         }
     }

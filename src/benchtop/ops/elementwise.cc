@@ -55,23 +55,24 @@ void binary_forward_t(const Tensor& a, const Tensor& b, Tensor& out) {
         return;
     }
     Bcast bc = make_bcast(a.shape(), b.shape(), out.shape());
-    bcast_rows(bc, [&](int64_t o, int64_t ia, int64_t ib, int64_t len, int64_t inc_a,
-                       int64_t inc_b) {
-        T* y = po + o;
-        const T* x1 = pa + ia;
-        const T* x2 = pb + ib;
-        if (inc_a == 1 && inc_b == 1) {
-            for (int64_t j = 0; j < len; ++j) y[j] = bop<OP>(x1[j], x2[j]);
-        } else if (inc_a == 1 && inc_b == 0) {
-            T s = *x2;
-            for (int64_t j = 0; j < len; ++j) y[j] = bop<OP>(x1[j], s);
-        } else if (inc_a == 0 && inc_b == 1) {
-            T s = *x1;
-            for (int64_t j = 0; j < len; ++j) y[j] = bop<OP>(s, x2[j]);
-        } else {
-            for (int64_t j = 0; j < len; ++j) y[j] = bop<OP>(x1[j * inc_a], x2[j * inc_b]);
-        }
-    });
+    bcast_rows(bc,
+               [&](int64_t o, int64_t ia, int64_t ib, int64_t len, int64_t inc_a, int64_t inc_b) {
+                   T* y = po + o;
+                   const T* x1 = pa + ia;
+                   const T* x2 = pb + ib;
+                   if (inc_a == 1 && inc_b == 1) {
+                       for (int64_t j = 0; j < len; ++j) y[j] = bop<OP>(x1[j], x2[j]);
+                   } else if (inc_a == 1 && inc_b == 0) {
+                       T s = *x2;
+                       for (int64_t j = 0; j < len; ++j) y[j] = bop<OP>(x1[j], s);
+                   } else if (inc_a == 0 && inc_b == 1) {
+                       T s = *x1;
+                       for (int64_t j = 0; j < len; ++j) y[j] = bop<OP>(s, x2[j]);
+                   } else {
+                       for (int64_t j = 0; j < len; ++j)
+                           y[j] = bop<OP>(x1[j * inc_a], x2[j * inc_b]);
+                   }
+               });
 }
 
 template <BOp OP, class T>
@@ -94,38 +95,40 @@ void binary_backward_t(Graph& g, const Node& n) {
         return;
     }
     Bcast bc = make_bcast(a.shape(), b.shape(), dout.shape());
-    bcast_rows(bc, [&](int64_t o, int64_t ia, int64_t ib, int64_t len, int64_t inc_a,
-                       int64_t inc_b) {
-        const T* gy = dy + o;
-        if (da) {
-            if (inc_a == 1) {
-                for (int64_t j = 0; j < len; ++j)
-                    da[ia + j] += bgrad_a<OP>(gy[j], pa[ia + j], pb[ib + j * inc_b]);
-            } else if (inc_a == 0) {
-                T s = 0;
-                for (int64_t j = 0; j < len; ++j) s += bgrad_a<OP>(gy[j], pa[ia], pb[ib + j * inc_b]);
-                da[ia] += s;
-            } else {
-                for (int64_t j = 0; j < len; ++j)
-                    da[ia + j * inc_a] +=
-                        bgrad_a<OP>(gy[j], pa[ia + j * inc_a], pb[ib + j * inc_b]);
-            }
-        }
-        if (db) {
-            if (inc_b == 1) {
-                for (int64_t j = 0; j < len; ++j)
-                    db[ib + j] += bgrad_b<OP>(gy[j], pa[ia + j * inc_a], pb[ib + j]);
-            } else if (inc_b == 0) {
-                T s = 0;
-                for (int64_t j = 0; j < len; ++j) s += bgrad_b<OP>(gy[j], pa[ia + j * inc_a], pb[ib]);
-                db[ib] += s;
-            } else {
-                for (int64_t j = 0; j < len; ++j)
-                    db[ib + j * inc_b] +=
-                        bgrad_b<OP>(gy[j], pa[ia + j * inc_a], pb[ib + j * inc_b]);
-            }
-        }
-    });
+    bcast_rows(bc,
+               [&](int64_t o, int64_t ia, int64_t ib, int64_t len, int64_t inc_a, int64_t inc_b) {
+                   const T* gy = dy + o;
+                   if (da) {
+                       if (inc_a == 1) {
+                           for (int64_t j = 0; j < len; ++j)
+                               da[ia + j] += bgrad_a<OP>(gy[j], pa[ia + j], pb[ib + j * inc_b]);
+                       } else if (inc_a == 0) {
+                           T s = 0;
+                           for (int64_t j = 0; j < len; ++j)
+                               s += bgrad_a<OP>(gy[j], pa[ia], pb[ib + j * inc_b]);
+                           da[ia] += s;
+                       } else {
+                           for (int64_t j = 0; j < len; ++j)
+                               da[ia + j * inc_a] +=
+                                   bgrad_a<OP>(gy[j], pa[ia + j * inc_a], pb[ib + j * inc_b]);
+                       }
+                   }
+                   if (db) {
+                       if (inc_b == 1) {
+                           for (int64_t j = 0; j < len; ++j)
+                               db[ib + j] += bgrad_b<OP>(gy[j], pa[ia + j * inc_a], pb[ib + j]);
+                       } else if (inc_b == 0) {
+                           T s = 0;
+                           for (int64_t j = 0; j < len; ++j)
+                               s += bgrad_b<OP>(gy[j], pa[ia + j * inc_a], pb[ib]);
+                           db[ib] += s;
+                       } else {
+                           for (int64_t j = 0; j < len; ++j)
+                               db[ib + j * inc_b] +=
+                                   bgrad_b<OP>(gy[j], pa[ia + j * inc_a], pb[ib + j * inc_b]);
+                       }
+                   }
+               });
 }
 
 template <BOp OP>
@@ -143,8 +146,8 @@ Var binary(const char* name, Var a, Var b) {
     if (va.dtype() != vb.dtype())
         fail(name, ": dtypes differ: ", dtype_name(va.dtype()), " ", va.shape().str(), " and ",
              dtype_name(vb.dtype()), " ", vb.shape().str());
-    Shape os = va.shape() == vb.shape() ? va.shape()
-                                        : broadcast_shapes(va.shape(), vb.shape(), name);
+    Shape os =
+        va.shape() == vb.shape() ? va.shape() : broadcast_shapes(va.shape(), vb.shape(), name);
     Graph& g = *a.g;
     Tensor out = g.make_tensor(os, va.dtype());
     dispatch_float(va.dtype(), name,
@@ -155,8 +158,21 @@ Var binary(const char* name, Var a, Var b) {
 // ---------------------------------------------------------------- unary ops
 
 enum class UOp {
-    AddScalar, MulScalar, Neg, Relu, LeakyRelu, Elu, Gelu, Tanh, Sigmoid, Softplus, Exp, Log,
-    Sqrt, Pow, Abs
+    AddScalar,
+    MulScalar,
+    Neg,
+    Relu,
+    LeakyRelu,
+    Elu,
+    Gelu,
+    Tanh,
+    Sigmoid,
+    Softplus,
+    Exp,
+    Log,
+    Sqrt,
+    Pow,
+    Abs
 };
 
 constexpr double kInvSqrt2 = 0.70710678118654752440;
@@ -175,7 +191,7 @@ inline T ufwd(T x, T p0, T p1) {
     if constexpr (OP == UOp::AddScalar) return x + p0;
     if constexpr (OP == UOp::MulScalar) return x * p0;
     if constexpr (OP == UOp::Neg) return -x;
-    if constexpr (OP == UOp::Relu) return x > T(0) ? x : T(0);
+    if constexpr (OP == UOp::Relu) return x < T(0) ? T(0) : x;  // NaN propagates
     if constexpr (OP == UOp::LeakyRelu) return x > T(0) ? x : x * p0;
     if constexpr (OP == UOp::Elu) return x > T(0) ? x : p0 * std::expm1(x);
     if constexpr (OP == UOp::Gelu) return T(0.5) * x * (T(1) + std::erf(x * T(kInvSqrt2)));
@@ -264,30 +280,64 @@ Var unary(const char* name, Var x, double p0 = 0, double p1 = 0) {
 
 }  // namespace
 
-Var add(Var a, Var b) { return binary<BOp::Add>("add", a, b); }
-Var sub(Var a, Var b) { return binary<BOp::Sub>("sub", a, b); }
-Var mul(Var a, Var b) { return binary<BOp::Mul>("mul", a, b); }
-Var div(Var a, Var b) { return binary<BOp::Div>("div", a, b); }
-Var add_scalar(Var a, double s) { return unary<UOp::AddScalar>("add_scalar", a, s); }
-Var mul_scalar(Var a, double s) { return unary<UOp::MulScalar>("mul_scalar", a, s); }
-Var neg(Var a) { return unary<UOp::Neg>("neg", a); }
+Var add(Var a, Var b) {
+    return binary<BOp::Add>("add", a, b);
+}
+Var sub(Var a, Var b) {
+    return binary<BOp::Sub>("sub", a, b);
+}
+Var mul(Var a, Var b) {
+    return binary<BOp::Mul>("mul", a, b);
+}
+Var div(Var a, Var b) {
+    return binary<BOp::Div>("div", a, b);
+}
+Var add_scalar(Var a, double s) {
+    return unary<UOp::AddScalar>("add_scalar", a, s);
+}
+Var mul_scalar(Var a, double s) {
+    return unary<UOp::MulScalar>("mul_scalar", a, s);
+}
+Var neg(Var a) {
+    return unary<UOp::Neg>("neg", a);
+}
 
-Var relu(Var x) { return unary<UOp::Relu>("relu", x); }
+Var relu(Var x) {
+    return unary<UOp::Relu>("relu", x);
+}
 Var leaky_relu(Var x, double negative_slope) {
     return unary<UOp::LeakyRelu>("leaky_relu", x, negative_slope);
 }
-Var elu(Var x, double alpha) { return unary<UOp::Elu>("elu", x, alpha); }
-Var gelu(Var x) { return unary<UOp::Gelu>("gelu", x); }
-Var tanh(Var x) { return unary<UOp::Tanh>("tanh", x); }
-Var sigmoid(Var x) { return unary<UOp::Sigmoid>("sigmoid", x); }
+Var elu(Var x, double alpha) {
+    return unary<UOp::Elu>("elu", x, alpha);
+}
+Var gelu(Var x) {
+    return unary<UOp::Gelu>("gelu", x);
+}
+Var tanh(Var x) {
+    return unary<UOp::Tanh>("tanh", x);
+}
+Var sigmoid(Var x) {
+    return unary<UOp::Sigmoid>("sigmoid", x);
+}
 Var softplus(Var x, double beta, double threshold) {
     BENCHTOP_CHECK(beta != 0, "softplus: beta must be non-zero");
     return unary<UOp::Softplus>("softplus", x, beta, threshold);
 }
-Var exp(Var x) { return unary<UOp::Exp>("exp", x); }
-Var log(Var x) { return unary<UOp::Log>("log", x); }
-Var sqrt(Var x) { return unary<UOp::Sqrt>("sqrt", x); }
-Var pow(Var x, double exponent) { return unary<UOp::Pow>("pow", x, exponent); }
-Var abs(Var x) { return unary<UOp::Abs>("abs", x); }
+Var exp(Var x) {
+    return unary<UOp::Exp>("exp", x);
+}
+Var log(Var x) {
+    return unary<UOp::Log>("log", x);
+}
+Var sqrt(Var x) {
+    return unary<UOp::Sqrt>("sqrt", x);
+}
+Var pow(Var x, double exponent) {
+    return unary<UOp::Pow>("pow", x, exponent);
+}
+Var abs(Var x) {
+    return unary<UOp::Abs>("abs", x);
+}
 
 }  // namespace benchtop

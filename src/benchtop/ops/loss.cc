@@ -38,7 +38,6 @@ std::string index_str(const Shape& s, int64_t flat) {
     return os.str();
 }
 
-
 // Weight of row r's loss in the output gradient: dout[r] (None), dout[k] / M (Mean) or
 // dout[k] (Sum), with k = r / M.
 template <class T>
@@ -121,8 +120,9 @@ Var cross_entropy(Var logits, const Tensor& labels, Reduction reduction) {
     } else if (labels.shape() == shared_shape) {
         shared = true;
     } else {
-        fail("cross_entropy: labels of shape ", labels.shape().str(), " do not fit logits of shape ",
-             xs.str(), " (expected ", full.str(), " or shared ", shared_shape.str(), ")");
+        fail("cross_entropy: labels of shape ", labels.shape().str(),
+             " do not fit logits of shape ", xs.str(), " (expected ", full.str(), " or shared ",
+             shared_shape.str(), ")");
     }
     int64_t K = xs[0], C = xs.back(), R = full.numel(), M = R / K;
     BENCHTOP_CHECK(C > 0, "cross_entropy: logits of shape ", xs.str(), " have no classes");
@@ -130,9 +130,9 @@ Var cross_entropy(Var logits, const Tensor& labels, Reduction reduction) {
     int64_t n_lab = labels.numel();
     for (int64_t i = 0; i < n_lab; ++i) {
         if (lab[i] < 0 || lab[i] >= C) [[unlikely]]
-            fail("cross_entropy: label ", lab[i], " at position ",
-                 index_str(labels.shape(), i), " of labels ", labels.shape().str(),
-                 " is outside [0, ", C, ") for C = ", C, " classes");
+            fail("cross_entropy: label ", lab[i], " at position ", index_str(labels.shape(), i),
+                 " of labels ", labels.shape().str(), " is outside [0, ", C, ") for C = ", C,
+                 " classes");
     }
     bool rec = g.grad_enabled() && logits.requires_grad();
     Shape os = reduction == Reduction::None ? full : Shape{K};

@@ -41,7 +41,9 @@ void store_view(Node& n, const AxisView& v) {
     n.iarg[2] = v.inner;
 }
 
-AxisView load_view(const Node& n) { return AxisView{n.iarg[0], n.iarg[1], n.iarg[2]}; }
+AxisView load_view(const Node& n) {
+    return AxisView{n.iarg[0], n.iarg[1], n.iarg[2]};
+}
 
 // ---------------------------------------------------------------- sum / mean
 
@@ -214,7 +216,8 @@ void softmax_backward_t(Graph& g, const Node& n) {
             T s = 0;
             if constexpr (LOG) {
                 for (int64_t j = 0; j < v.n; ++j) s += dy[j * st];
-                for (int64_t j = 0; j < v.n; ++j) dx[j * st] += dy[j * st] - std::exp(y[j * st]) * s;
+                for (int64_t j = 0; j < v.n; ++j)
+                    dx[j * st] += dy[j * st] - std::exp(y[j * st]) * s;
             } else {
                 for (int64_t j = 0; j < v.n; ++j) s += dy[j * st] * y[j * st];
                 for (int64_t j = 0; j < v.n; ++j) dx[j * st] += y[j * st] * (dy[j * st] - s);
@@ -245,8 +248,12 @@ Var softmax_impl(const char* name, Var x, int axis) {
 
 }  // namespace
 
-Var sum(Var x, int axis, bool keepdim) { return sum_impl("sum", x, axis, keepdim, false); }
-Var mean(Var x, int axis, bool keepdim) { return sum_impl("mean", x, axis, keepdim, true); }
+Var sum(Var x, int axis, bool keepdim) {
+    return sum_impl("sum", x, axis, keepdim, false);
+}
+Var mean(Var x, int axis, bool keepdim) {
+    return sum_impl("mean", x, axis, keepdim, true);
+}
 
 Var max(Var x, int axis, bool keepdim) {
     BENCHTOP_CHECK(x.defined(), "max: undefined operand");
@@ -286,9 +293,17 @@ Var max(Var x, int axis, bool keepdim) {
     return y;
 }
 
-Var sum_all(Var x) { return sum_all_impl("sum_all", x, false); }
-Var mean_all(Var x) { return sum_all_impl("mean_all", x, true); }
-Var softmax(Var x, int axis) { return softmax_impl<false>("softmax", x, axis); }
-Var log_softmax(Var x, int axis) { return softmax_impl<true>("log_softmax", x, axis); }
+Var sum_all(Var x) {
+    return sum_all_impl("sum_all", x, false);
+}
+Var mean_all(Var x) {
+    return sum_all_impl("mean_all", x, true);
+}
+Var softmax(Var x, int axis) {
+    return softmax_impl<false>("softmax", x, axis);
+}
+Var log_softmax(Var x, int axis) {
+    return softmax_impl<true>("log_softmax", x, axis);
+}
 
 }  // namespace benchtop
