@@ -8,7 +8,6 @@
 #include <cmath>
 #include <string>
 
-#include "benchtop/core/rng.h"
 #include "support/grad_check.h"
 
 namespace benchtop {

@@ -7,6 +7,8 @@
 #include <cmath>
 #include <cstring>
 #include <sstream>
+#include <string>
+#include <vector>
 
 namespace benchtop {
 
