@@ -3,6 +3,14 @@
 // order so the output matches the frozen float64 data to a few ULPs.
 #include "benchtop/data/mnist1d.h"
 
+// Bit-exactness: no fused multiply-add contraction (-march=native would otherwise emit FMAs
+// that round differently from the NumPy/SciPy reference).
+#if defined(__clang__)
+#pragma clang fp contract(off)
+#elif defined(__GNUC__)
+#pragma GCC optimize("fp-contract=off")
+#endif
+
 #include <array>
 #include <cmath>
 
@@ -55,7 +63,8 @@ std::array<double, kRadius + 1> gaussian_weights() {
         phi[static_cast<size_t>(j + kRadius)] = std::exp(-0.5 / 4.0 * static_cast<double>(j * j));
     double sum = numpy_pairwise_sum(phi.data(), 2 * kRadius + 1);
     std::array<double, kRadius + 1> w{};
-    for (int j = 0; j <= kRadius; ++j) w[static_cast<size_t>(j)] = phi[static_cast<size_t>(j + kRadius)] / sum;
+    for (int j = 0; j <= kRadius; ++j)
+        w[static_cast<size_t>(j)] = phi[static_cast<size_t>(j + kRadius)] / sum;
     return w;
 }
 }  // namespace
@@ -74,7 +83,8 @@ std::vector<double> gaussian_filter_sigma2(const std::vector<double>& x) {
     std::vector<double> out(x.size());
     for (int64_t l = 0; l < n; ++l) {
         double acc = x[static_cast<size_t>(l)] * w[0];
-        for (int j = kRadius; j >= 1; --j) acc += (at(l - j) + at(l + j)) * w[static_cast<size_t>(j)];
+        for (int j = kRadius; j >= 1; --j)
+            acc += (at(l - j) + at(l + j)) * w[static_cast<size_t>(j)];
         out[static_cast<size_t>(l)] = acc;
     }
     return out;
@@ -101,7 +111,9 @@ constexpr double kRawTemplates[10][kTemplateLen] = {
 };
 
 // NumPy's x.mean() and x.std() (ddof 0, re-centring) of a contiguous float64 array.
-double np_mean(const double* a, int64_t n) { return numpy_pairwise_sum(a, n) / static_cast<double>(n); }
+double np_mean(const double* a, int64_t n) {
+    return numpy_pairwise_sum(a, n) / static_cast<double>(n);
+}
 double np_std(const double* a, int64_t n) {
     double mu = np_mean(a, n);
     std::vector<double> sq(static_cast<size_t>(n));
@@ -146,8 +158,8 @@ Mnist1dData make_mnist1d(const Mnist1dArgs& a) {
                    a.num_samples);
     BENCHTOP_CHECK(a.train_split >= 0 && a.train_split <= 1,
                    "make_mnist1d: train_split must be in [0, 1], got ", a.train_split);
-    BENCHTOP_CHECK(a.padding_lo >= 0 && a.padding_hi >= a.padding_lo,
-                   "make_mnist1d: bad padding [", a.padding_lo, ", ", a.padding_hi, "]");
+    BENCHTOP_CHECK(a.padding_lo >= 0 && a.padding_hi >= a.padding_lo, "make_mnist1d: bad padding [",
+                   a.padding_lo, ", ", a.padding_hi, "]");
     BENCHTOP_CHECK(a.template_len + a.padding_hi >= 2,
                    "make_mnist1d: working length template_len + padding_hi = ",
                    a.template_len + a.padding_hi, " is too short");
@@ -182,7 +194,8 @@ Mnist1dData make_mnist1d(const Mnist1dArgs& a) {
                      static_cast<int64_t>(rs.uniform() *
                                           static_cast<double>(a.padding_hi - a.padding_lo + 1));
             padded.assign(static_cast<size_t>(kTemplateLen + p), 0.0);
-            for (int i = 0; i < kTemplateLen; ++i) padded[static_cast<size_t>(i)] = tx[c * kTemplateLen + i] + 1e-8;
+            for (int i = 0; i < kTemplateLen; ++i)
+                padded[static_cast<size_t>(i)] = tx[c * kTemplateLen + i] + 1e-8;
             // 3. dilate to W points.
             std::vector<double> x = interp_linspace(padded, W);
             // 4. scale.
@@ -196,7 +209,8 @@ Mnist1dData make_mnist1d(const Mnist1dArgs& a) {
             for (double& v : noise) v = a.corr_noise_scale * rs.normal();
             std::vector<double> smooth = gaussian_filter_sigma2(noise);
             for (int64_t i = 0; i < W; ++i)
-                if (shifted[static_cast<size_t>(i)] == 0.0) shifted[static_cast<size_t>(i)] = smooth[static_cast<size_t>(i)];
+                if (shifted[static_cast<size_t>(i)] == 0.0)
+                    shifted[static_cast<size_t>(i)] = smooth[static_cast<size_t>(i)];
             // 7. white noise.
             for (int64_t i = 0; i < W; ++i)
                 shifted[static_cast<size_t>(i)] += a.iid_noise_scale * rs.normal();
@@ -223,14 +237,16 @@ Mnist1dData make_mnist1d(const Mnist1dArgs& a) {
         int64_t src = perm[static_cast<size_t>(i)];
         ys[static_cast<size_t>(i)] = gen_y[static_cast<size_t>(src)];
         for (int64_t j = 0; j < L; ++j)
-            xs[static_cast<size_t>(i * L + j)] = gen_x[static_cast<size_t>(src * L + q[static_cast<size_t>(j)])];
+            xs[static_cast<size_t>(i * L + j)] =
+                gen_x[static_cast<size_t>(src * L + q[static_cast<size_t>(j)])];
     }
 
     // 13. global standardisation (train and test together); t scaled by the same sigma.
     double mu = np_mean(xs.data(), N * L);
     double sd = np_std(xs.data(), N * L);
     for (double& v : xs) v = (v - mu) / sd;
-    std::vector<double> tt(d.templates_t.data<double>(), d.templates_t.data<double>() + kTemplateLen);
+    std::vector<double> tt(d.templates_t.data<double>(),
+                           d.templates_t.data<double>() + kTemplateLen);
     std::vector<double> t = interp_linspace(interp_linspace(tt, W), L);
     d.t = Tensor::empty({L}, DType::F64);
     for (int64_t j = 0; j < L; ++j) d.t.data<double>()[j] = t[static_cast<size_t>(j)] / sd;
@@ -263,7 +279,10 @@ Mnist1dData to_float32(const Mnist1dData& d) {
     return r;
 }
 
-Tensor apply_label_noise(const Tensor& y, double fraction, uint64_t seed, int n_classes,
+Tensor apply_label_noise(const Tensor& y,
+                         double fraction,
+                         uint64_t seed,
+                         int n_classes,
                          std::vector<int64_t>* noisy_indices) {
     BENCHTOP_CHECK(y.rank() == 1 && y.dtype() == DType::I32,
                    "apply_label_noise: expected labels of shape [N] and dtype i32, got ",
@@ -307,7 +326,8 @@ Tensor shuffle_features(const Tensor& x, std::span<const int64_t> perm) {
         const T* src = x.data<T>();
         T* dst = out.data<T>();
         for (int64_t i = 0; i < n; ++i)
-            for (int64_t j = 0; j < L; ++j) dst[i * L + j] = src[i * L + perm[static_cast<size_t>(j)]];
+            for (int64_t j = 0; j < L; ++j)
+                dst[i * L + j] = src[i * L + perm[static_cast<size_t>(j)]];
     });
     return out;
 }

@@ -14,10 +14,10 @@ namespace benchtop {
 
 // Every argument of the reference get_dataset_args(), with its defaults.
 struct Mnist1dArgs {
-    int64_t num_samples = 5000;      // 10 * (num_samples / 10) examples are made
-    double train_split = 0.8;        // first int(N * train_split) shuffled rows are train
-    int64_t template_len = 12;       // working length = template_len + padding_hi
-    int64_t padding_lo = 36;         // zeros appended: uniform integer in [lo, hi]
+    int64_t num_samples = 5000;  // 10 * (num_samples / 10) examples are made
+    double train_split = 0.8;    // first int(N * train_split) shuffled rows are train
+    int64_t template_len = 12;   // working length = template_len + padding_hi
+    int64_t padding_lo = 36;     // zeros appended: uniform integer in [lo, hi]
     int64_t padding_hi = 60;
     double scale_coeff = 0.4;        // amplitude factor 1 + scale_coeff * (u - 0.5)
     int64_t max_translation = 48;    // circular right shift in {0, ..., max_translation - 1}
@@ -53,7 +53,10 @@ Mnist1dData to_float32(const Mnist1dData& data);
 // a label drawn uniformly from {0..n_classes-1} from the same stream; the new label may equal
 // the old one ("replaced by a uniform random label"). y is [N] I32; returns a new tensor.
 // If noisy_indices is given it receives the chosen indices in draw order.
-Tensor apply_label_noise(const Tensor& y, double fraction, uint64_t seed, int n_classes = 10,
+Tensor apply_label_noise(const Tensor& y,
+                         double fraction,
+                         uint64_t seed,
+                         int n_classes = 10,
                          std::vector<int64_t>* noisy_indices = nullptr);
 
 // Columns reordered: new column j = old column perm[j]. x is [N, L] F32 or F64.

@@ -45,18 +45,20 @@ Tensor label_tensor(const std::vector<char>& bytes) {
 }
 
 // x file: a multiple of row_bytes that matches the label count.
-Tensor load_x(const fs::path& dir, const char* x_name, const char* y_name, int64_t L,
-              Tensor* labels) {
+Tensor load_x(
+    const fs::path& dir, const char* x_name, const char* y_name, int64_t L, Tensor* labels) {
     std::vector<char> y = read_all(dir / y_name);
     std::vector<char> x = read_all(dir / x_name);
     size_t row_bytes = static_cast<size_t>(L) * 8;
     if (x.size() % row_bytes != 0)
-        size_error(dir / x_name, "a multiple of " + std::to_string(row_bytes) + " (" +
-                                     std::to_string(L) + " float64 features per row)",
+        size_error(dir / x_name,
+                   "a multiple of " + std::to_string(row_bytes) + " (" + std::to_string(L) +
+                       " float64 features per row)",
                    x.size());
     if (x.size() != y.size() * row_bytes)
-        size_error(dir / x_name, std::to_string(y.size() * row_bytes) + " (" +
-                                     std::to_string(y.size()) + " labels in " + y_name + ")",
+        size_error(dir / x_name,
+                   std::to_string(y.size() * row_bytes) + " (" + std::to_string(y.size()) +
+                       " labels in " + y_name + ")",
                    x.size());
     *labels = label_tensor(y);
     return f64_tensor(x, {static_cast<int64_t>(y.size()), L});
@@ -115,7 +117,8 @@ Mnist1dData load_mnist1d(const fs::path& dir) {
                    tx.size());
     d.templates_y = label_tensor(ty);
     d.templates_t = f64_tensor(tt, {static_cast<int64_t>(tt.size() / 8)});
-    d.templates_x = f64_tensor(tx, {static_cast<int64_t>(ty.size()), static_cast<int64_t>(tt.size() / 8)});
+    d.templates_x =
+        f64_tensor(tx, {static_cast<int64_t>(ty.size()), static_cast<int64_t>(tt.size() / 8)});
     return d;
 }
 

@@ -19,10 +19,12 @@ public:
         ++words_;
         return static_cast<uint32_t>(mt_());
     }
-    double uniform();                 // rand(): 53-bit double in [0, 1)
-    double normal();                  // randn(): standard normal, legacy polar method
-    uint64_t bounded(uint64_t max);   // uniform integer in [0, max], masked rejection
-    int64_t randint(int64_t n) { return static_cast<int64_t>(bounded(static_cast<uint64_t>(n - 1))); }
+    double uniform();                // rand(): 53-bit double in [0, 1)
+    double normal();                 // randn(): standard normal, legacy polar method
+    uint64_t bounded(uint64_t max);  // uniform integer in [0, max], masked rejection
+    int64_t randint(int64_t n) {
+        return static_cast<int64_t>(bounded(static_cast<uint64_t>(n - 1)));
+    }
     std::vector<int64_t> permutation(int64_t n);
     uint64_t words_used() const { return words_; }  // 32-bit outputs consumed since seeding
 
