@@ -87,6 +87,25 @@ TEST(Conv1d, GradCheckPerMemberSharedAndNoBias) {
     check_gradients(f(3, 2), {random_tensor({1, 2, 2, 5}, 10), random_tensor({2, 2, 2, 4}, 11)});
 }
 
+// Gradients do not depend on which other inputs need one; float32 matches float64.
+TEST(Conv1d, BackwardWithFrozenWeightAndFloat32) {
+    Tensor x = random_tensor({2, 3, 2, 9}, 1), w = random_tensor({2, 4, 2, 3}, 2);
+    Tensor b = random_tensor({2, 4}, 3), seed = random_tensor({2, 3, 4, 5}, 4);
+    Graph g1;
+    Var x1 = g1.variable(x), w1 = g1.variable(w), b1 = g1.variable(b);
+    g1.backward(conv1d(x1, w1, b1, 2, 1), seed);
+    Graph g2;
+    Var x2 = g2.variable(x);
+    g2.backward(conv1d(x2, g2.input(w), g2.input(b), 2, 1), seed);
+    expect_close(g2.grad(x2), g1.grad(x1), 1e-14);
+    Graph g3;
+    Var w3 = g3.variable(w.to(DType::F32));
+    Var b3 = g3.variable(b.to(DType::F32));
+    g3.backward(conv1d(g3.input(x.to(DType::F32)), w3, b3, 2, 1), seed.to(DType::F32));
+    expect_close(g3.grad(w3), g1.grad(w1), 1e-4);
+    expect_close(g3.grad(b3), g1.grad(b1), 1e-4);
+}
+
 TEST(Conv1d, RejectsMismatchedShapesAndDtypes) {
     Graph g;
     Var x = g.input(Tensor::zeros({2, 3, 4, 10}, DType::F64));
@@ -139,8 +158,8 @@ TEST(Pool1d, ForwardMatchesNaive) {
     for (const C& c : cases) {
         Graph g;
         int s = c.s < 0 ? c.k : c.s;
-        expect_close(max_pool1d(g.input(x), c.k, c.s, c.p).value(), naive_pool(x, c.k, s, c.p, true),
-                     1e-15);
+        expect_close(max_pool1d(g.input(x), c.k, c.s, c.p).value(),
+                     naive_pool(x, c.k, s, c.p, true), 1e-15);
         expect_close(avg_pool1d(g.input(x), c.k, c.s, c.p).value(),
                      naive_pool(x, c.k, s, c.p, false), 1e-15);
         Var y32 = avg_pool1d(g.input(x.to(DType::F32)), c.k, c.s, c.p);
@@ -155,8 +174,12 @@ TEST(Pool1d, ForwardMatchesNaive) {
 
 TEST(Pool1d, GradCheck) {
     for (int pad : {0, 1}) {
-        auto fmax = [pad](Graph&, const std::vector<Var>& v) { return max_pool1d(v[0], 3, 2, pad); };
-        auto favg = [pad](Graph&, const std::vector<Var>& v) { return avg_pool1d(v[0], 3, 2, pad); };
+        auto fmax = [pad](Graph&, const std::vector<Var>& v) {
+            return max_pool1d(v[0], 3, 2, pad);
+        };
+        auto favg = [pad](Graph&, const std::vector<Var>& v) {
+            return avg_pool1d(v[0], 3, 2, pad);
+        };
         check_gradients(fmax, {random_tensor({2, 3, 2, 9}, 20 + uint64_t(pad))});
         check_gradients(favg, {random_tensor({2, 3, 2, 9}, 30 + uint64_t(pad))});
         check_gradients(fmax, {random_tensor({1, 2, 3, 8}, 40 + uint64_t(pad))});

@@ -22,8 +22,8 @@ TEST(NormLayer, ForwardMatchesNaive) {
     Graph g;
     Var y = layer_norm(g.input(x), g.input(w), g.input(b));
     ASSERT_EQ(y.shape(), x.shape());
-    Var y32 = layer_norm(g.input(x.to(DType::F32)), g.input(w.to(DType::F32)),
-                         g.input(b.to(DType::F32)));
+    Var y32 =
+        layer_norm(g.input(x.to(DType::F32)), g.input(w.to(DType::F32)), g.input(b.to(DType::F32)));
     for (int64_t row = 0; row < 24; ++row) {
         int64_t k = row / 12;
         double mu = 0, var = 0;
@@ -40,10 +40,10 @@ TEST(NormLayer, ForwardMatchesNaive) {
 
 TEST(NormLayer, GradCheck) {
     auto full = [](Graph&, const std::vector<Var>& v) { return layer_norm(v[0], v[1], v[2]); };
-    check_gradients(full, {random_tensor({2, 3, 4}, 1), random_tensor({2, 4}, 2),
-                           random_tensor({2, 4}, 3)});
-    check_gradients(full, {random_tensor({1, 2, 3, 5}, 4), random_tensor({3, 5}, 5),
-                           random_tensor({3, 5}, 6)});
+    check_gradients(
+        full, {random_tensor({2, 3, 4}, 1), random_tensor({2, 4}, 2), random_tensor({2, 4}, 3)});
+    check_gradients(
+        full, {random_tensor({1, 2, 3, 5}, 4), random_tensor({3, 5}, 5), random_tensor({3, 5}, 6)});
     auto bare = [](Graph&, const std::vector<Var>& v) { return layer_norm(v[0], {}, {}); };
     check_gradients(bare, {random_tensor({3, 4, 6}, 7)});
     auto bias_only = [](Graph&, const std::vector<Var>& v) { return layer_norm(v[0], {}, v[1]); };
@@ -121,12 +121,12 @@ TEST(NormBatch, GradCheckTrainingAndEval) {
         auto f = [&](Graph&, const std::vector<Var>& v) {
             return batch_norm(v[0], v[1], v[2], rm, rv, training);
         };
-        check_gradients(f, {random_tensor({3, 4, 2}, 1), random_tensor({3, 2}, 2),
-                            random_tensor({3, 2}, 3)});
+        check_gradients(
+            f, {random_tensor({3, 4, 2}, 1), random_tensor({3, 2}, 2), random_tensor({3, 2}, 3)});
         check_gradients(f, {random_tensor({3, 3, 2, 4}, 4), random_tensor({3, 2}, 5),
                             random_tensor({3, 2}, 6)});
-        check_gradients(f, {random_tensor({1, 5, 2}, 7), random_tensor({3, 2}, 8),
-                            random_tensor({3, 2}, 9)});
+        check_gradients(
+            f, {random_tensor({1, 5, 2}, 7), random_tensor({3, 2}, 8), random_tensor({3, 2}, 9)});
         auto bare = [&](Graph&, const std::vector<Var>& v) {
             return batch_norm(v[0], {}, {}, rm, rv, training);
         };
@@ -221,7 +221,9 @@ TEST(Dropout, GradientFlowsThroughKeptUnits) {
                 want[size_t(xi)] += seed.at(o) * (std::abs(m) < 1e-12 ? 0.0 : 1 / 0.6);
             }
         for (int64_t i = 0; i < dx.numel(); ++i) EXPECT_NEAR(dx.at(i), want[size_t(i)], 1e-12);
-        auto f = [&](Graph&, const std::vector<Var>& v) { return dropout(v[0], 0.4, true, seeds, 3); };
+        auto f = [&](Graph&, const std::vector<Var>& v) {
+            return dropout(v[0], 0.4, true, seeds, 3);
+        };
         check_gradients(f, {random_tensor({kx, 4, 10}, 2)});
     }
 }

@@ -158,9 +158,9 @@ TEST(ShapeSlice, ForwardGradAndErrors) {
 TEST(Embedding, ForwardPerMemberAndShared) {
     Tensor w = random_tensor({2, 5, 3}, 1);
     for (int64_t ki : {2, 1}) {
-        Tensor idx = Tensor::from<int32_t>({ki, 2, 2}, ki == 2
-                                                           ? std::vector<int32_t>{0, 4, 2, 2, 1, 3, 0, 4}
-                                                           : std::vector<int32_t>{3, 1, 0, 4});
+        Tensor idx =
+            Tensor::from<int32_t>({ki, 2, 2}, ki == 2 ? std::vector<int32_t>{0, 4, 2, 2, 1, 3, 0, 4}
+                                                      : std::vector<int32_t>{3, 1, 0, 4});
         Graph g;
         Var y = embedding(idx, g.input(w));
         ASSERT_EQ(y.shape(), Shape({2, 2, 2, 3}));

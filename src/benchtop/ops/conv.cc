@@ -4,6 +4,7 @@
 // backward accumulates (+=) into an input's gradient only when the input needs it.
 #include "benchtop/ops/conv.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -35,40 +36,56 @@ ConvDims conv_dims(const Shape& x, const Shape& w, int64_t s, int64_t p) {
     return d;
 }
 
+// Output positions t in [t0, t1) read x inside [0, L) at tap j; the rest read padding.
+void valid_range(const ConvDims& d, int64_t j, int64_t* t0, int64_t* t1) {
+    int64_t lo = d.p - j, hi = d.L + d.p - j;  // need lo <= t * s < hi
+    *t0 = lo > 0 ? std::min(d.Lo, (lo + d.s - 1) / d.s) : 0;
+    *t1 = hi > 0 ? std::min(d.Lo, (hi + d.s - 1) / d.s) : 0;
+    if (*t1 < *t0) *t1 = *t0;
+}
+
 // col[(c * k + j), b * Lo + t] = x[b, c, t * s - p + j] (0 outside).
 template <class T>
 void im2col(const ConvDims& d, const T* x, T* col) {
     int64_t n = d.cols();
-    for (int64_t c = 0; c < d.C; ++c)
-        for (int64_t j = 0; j < d.k; ++j) {
+    for (int64_t j = 0; j < d.k; ++j) {
+        int64_t t0, t1;
+        valid_range(d, j, &t0, &t1);
+        int64_t off = j - d.p;
+        for (int64_t c = 0; c < d.C; ++c) {
             T* row = col + (c * d.k + j) * n;
             for (int64_t b = 0; b < d.B; ++b) {
                 const T* xr = x + (b * d.C + c) * d.L;
                 T* r = row + b * d.Lo;
-                for (int64_t t = 0; t < d.Lo; ++t) {
-                    int64_t i = t * d.s - d.p + j;
-                    r[t] = (i >= 0 && i < d.L) ? xr[i] : T(0);
+                for (int64_t t = 0; t < t0; ++t) r[t] = T(0);
+                if (d.s == 1) {
+                    for (int64_t t = t0; t < t1; ++t) r[t] = xr[t + off];
+                } else {
+                    for (int64_t t = t0; t < t1; ++t) r[t] = xr[t * d.s + off];
                 }
+                for (int64_t t = t1; t < d.Lo; ++t) r[t] = T(0);
             }
         }
+    }
 }
 
 // Adjoint of im2col: x[b, c, t * s - p + j] += col[(c * k + j), b * Lo + t].
 template <class T>
 void col2im_add(const ConvDims& d, const T* col, T* x) {
     int64_t n = d.cols();
-    for (int64_t c = 0; c < d.C; ++c)
-        for (int64_t j = 0; j < d.k; ++j) {
+    for (int64_t j = 0; j < d.k; ++j) {
+        int64_t t0, t1;
+        valid_range(d, j, &t0, &t1);
+        int64_t off = j - d.p;
+        for (int64_t c = 0; c < d.C; ++c) {
             const T* row = col + (c * d.k + j) * n;
             for (int64_t b = 0; b < d.B; ++b) {
                 T* xr = x + (b * d.C + c) * d.L;
                 const T* r = row + b * d.Lo;
-                for (int64_t t = 0; t < d.Lo; ++t) {
-                    int64_t i = t * d.s - d.p + j;
-                    if (i >= 0 && i < d.L) xr[i] += r[t];
-                }
+                for (int64_t t = t0; t < t1; ++t) xr[t * d.s + off] += r[t];
             }
         }
+    }
 }
 
 template <class T>
@@ -77,14 +94,13 @@ void conv1d_backward_t(Graph& g, const Node& n) {
     const Tensor& w = g.node(n.inputs[1]).value;
     ConvDims d = conv_dims(x.shape(), w.shape(), n.iarg[0], n.iarg[1]);
     const T* dy = g.node(n.id).grad.data<T>();
-    const T* px = x.data<T>();
     const T* pw = w.data<T>();
+    // The forward pass kept the im2col columns whenever w needed a gradient.
     bool gx = g.needs_grad(n.inputs[0]), gw = g.needs_grad(n.inputs[1]);
     bool gb = n.n_inputs > 2 && g.needs_grad(n.inputs[2]);
     int64_t CK = d.ck(), NC = d.cols();
     int64_t sx = d.Kx == 1 ? 0 : d.B * d.C * d.L;
     Tensor dyt = g.make_tensor({d.O, NC}, w.dtype());  // dy of member k as [O, B * Lo]
-    Tensor col = gw ? g.make_tensor({CK, NC}, w.dtype()) : Tensor();
     Tensor dcol = gx ? g.make_tensor({CK, NC}, w.dtype()) : Tensor();
     T* pt = dyt.data<T>();
     for (int64_t k = 0; k < d.K; ++k) {
@@ -102,8 +118,8 @@ void conv1d_backward_t(Graph& g, const Node& n) {
             }
         }
         if (gw) {  // dw[k] += dyt col^T
-            if (k == 0 || d.Kx != 1) im2col(d, px + k * sx, col.data<T>());
-            gemm(false, true, d.O, CK, NC, T(1), pt, NC, col.data<T>(), NC, T(1),
+            const T* ck = n.saved[0].data<T>() + (d.Kx == 1 ? 0 : k * CK * NC);
+            gemm(false, true, d.O, CK, NC, T(1), pt, NC, ck, NC, T(1),
                  g.grad(n.inputs[1]).data<T>() + k * d.O * CK, CK);
         }
         if (gx) {  // dcol = w[k]^T dyt, then scatter into dx
@@ -177,8 +193,7 @@ PoolDims check_pool(const char* op, Var x, int kernel, int& stride, int padding)
                    " and padding ", padding,
                    " are invalid (need kernel >= 1, 0 <= padding <= kernel / 2); input ", s.str());
     BENCHTOP_CHECK(s.back() + 2 * padding >= kernel, op, ": kernel ", kernel,
-                   " is longer than the padded input (shape ", s.str(), ", padding ", padding,
-                   ")");
+                   " is longer than the padded input (shape ", s.str(), ", padding ", padding, ")");
     return pool_dims(s, kernel, stride, padding);
 }
 
@@ -195,13 +210,13 @@ Var conv1d(Var x, Var w, Var b, int stride, int padding) {
     const Shape& sw = w.shape();
     BENCHTOP_CHECK(sw.rank() == 4, "conv1d: weight must be [K, O, C, k], got ", sw.str());
     BENCHTOP_CHECK(sx.rank() == 4 && sx[2] == sw[2] && (sx[0] == sw[0] || sx[0] == 1),
-                   "conv1d: input of shape ", sx.str(), " does not fit weight of shape ",
-                   sw.str(), " (expected [K or 1, B, ", sw[2], ", L])");
+                   "conv1d: input of shape ", sx.str(), " does not fit weight of shape ", sw.str(),
+                   " (expected [K or 1, B, ", sw[2], ", L])");
     BENCHTOP_CHECK(x.dtype() == w.dtype(), "conv1d: input is ", dtype_name(x.dtype()),
                    " but weight is ", dtype_name(w.dtype()), " (shapes ", sx.str(), " and ",
                    sw.str(), ")");
-    BENCHTOP_CHECK(stride >= 1 && padding >= 0, "conv1d: invalid stride ", stride,
-                   " or padding ", padding, " (input ", sx.str(), ")");
+    BENCHTOP_CHECK(stride >= 1 && padding >= 0, "conv1d: invalid stride ", stride, " or padding ",
+                   padding, " (input ", sx.str(), ")");
     BENCHTOP_CHECK(sx[3] + 2 * padding >= sw[3], "conv1d: kernel of weight ", sw.str(),
                    " is longer than the padded input ", sx.str(), " (padding ", padding, ")");
     if (b.defined()) {
@@ -212,10 +227,15 @@ Var conv1d(Var x, Var w, Var b, int stride, int padding) {
     ConvDims d = conv_dims(sx, sw, stride, padding);
     Graph& g = *x.g;
     Tensor out = g.make_tensor({d.K, d.B, d.O, d.Lo}, x.dtype());
+    bool keep_col = g.grad_enabled() && g.needs_grad(w.id);
+    Tensor col;
     dispatch_float(x.dtype(), "conv1d", [&](auto t) {
         using T = decltype(t);
         int64_t CK = d.ck(), NC = d.cols();
-        Tensor col = g.make_tensor({CK, NC}, x.dtype());
+        // The columns are kept for the weight gradient when it is needed (one block per
+        // distinct input member), so backward does not redo im2col.
+        int64_t n_col = keep_col ? (d.Kx == 1 ? 1 : d.K) : 1;
+        col = g.make_tensor({n_col, CK, NC}, x.dtype());
         Tensor tmp = g.make_tensor({d.O, NC}, x.dtype());
         const T* px = x.value().template data<T>();
         const T* pw = w.value().template data<T>();
@@ -224,8 +244,9 @@ Var conv1d(Var x, Var w, Var b, int stride, int padding) {
         T* po = out.template data<T>();
         int64_t sxk = d.Kx == 1 ? 0 : d.B * d.C * d.L;
         for (int64_t k = 0; k < d.K; ++k) {
-            if (k == 0 || d.Kx != 1) im2col(d, px + k * sxk, pc);
-            gemm(false, false, d.O, NC, CK, T(1), pw + k * d.O * CK, CK, pc, NC, T(0), pt, NC);
+            T* ck = keep_col && d.Kx != 1 ? pc + k * CK * NC : pc;
+            if (k == 0 || d.Kx != 1) im2col(d, px + k * sxk, ck);
+            gemm(false, false, d.O, NC, CK, T(1), pw + k * d.O * CK, CK, ck, NC, T(0), pt, NC);
             const T* bk = b.defined() ? b.value().template data<T>() + k * d.O : nullptr;
             T* yk = po + k * d.B * d.O * d.Lo;
             for (int64_t bi = 0; bi < d.B; ++bi)
@@ -239,8 +260,10 @@ Var conv1d(Var x, Var w, Var b, int stride, int padding) {
     });
     Var res = g.record("conv1d", out, conv1d_backward, {x, w, b});
     if (res.records()) {
-        g.node(res).iarg[0] = stride;
-        g.node(res).iarg[1] = padding;
+        Node& n = g.node(res);
+        n.iarg[0] = stride;
+        n.iarg[1] = padding;
+        if (keep_col) n.saved[0] = col;
     }
     return res;
 }

@@ -220,8 +220,14 @@ Var layer_norm(Var x, Var weight, Var bias, double eps) {
     return res;
 }
 
-Var batch_norm(Var x, Var weight, Var bias, Tensor running_mean, Tensor running_var,
-               bool training, double momentum, double eps) {
+Var batch_norm(Var x,
+               Var weight,
+               Var bias,
+               Tensor running_mean,
+               Tensor running_var,
+               bool training,
+               double momentum,
+               double eps) {
     const Shape& sx = x.shape();
     BENCHTOP_CHECK(sx.rank() == 3 || sx.rank() == 4,
                    "batch_norm: input must be [K, B, C] or [K, B, C, L], got ", sx.str());
@@ -272,8 +278,7 @@ Var batch_norm(Var x, Var weight, Var bias, Tensor running_mean, Tensor running_
                     pm[j] = mu;
                     pr[j] = 1.0 / std::sqrt(v / double(cnt) + eps);
                     rm[j] = T((1 - momentum) * double(rm[j]) + momentum * mu);
-                    rv[j] = T((1 - momentum) * double(rv[j]) +
-                              momentum * v / double(cnt - 1));
+                    rv[j] = T((1 - momentum) * double(rv[j]) + momentum * v / double(cnt - 1));
                 } else {
                     pm[j] = double(rm[j]);
                     pr[j] = 1.0 / std::sqrt(double(rv[j]) + eps);
@@ -300,8 +305,8 @@ Var batch_norm(Var x, Var weight, Var bias, Tensor running_mean, Tensor running_
     return res;
 }
 
-Var dropout(Var x, double p, bool training, std::span<const uint64_t> member_seeds,
-            uint64_t counter) {
+Var dropout(
+    Var x, double p, bool training, std::span<const uint64_t> member_seeds, uint64_t counter) {
     const Shape& sx = x.shape();
     BENCHTOP_CHECK(p >= 0 && p < 1, "dropout: probability ", p, " is outside [0, 1) (input ",
                    sx.str(), ")");

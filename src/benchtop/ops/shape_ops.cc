@@ -174,8 +174,8 @@ void embedding_backward(Graph& g, const Node& n) {
 }  // namespace
 
 Var reshape(Var x, const Shape& shape) {
-    BENCHTOP_CHECK(shape.numel() == x.shape().numel(), "reshape: cannot reshape ",
-                   x.shape().str(), " to ", shape.str(), " (element counts differ)");
+    BENCHTOP_CHECK(shape.numel() == x.shape().numel(), "reshape: cannot reshape ", x.shape().str(),
+                   " to ", shape.str(), " (element counts differ)");
     dispatch_float(x.dtype(), "reshape", [](auto) {});
     Graph& g = *x.g;
     return g.record("reshape", x.value().reshape(shape), reshape_backward, {x});
@@ -216,8 +216,8 @@ Var permute(Var x, const std::vector<int>& order) {
 
 Var transpose(Var x, int axis0, int axis1) {
     int r = x.shape().rank();
-    BENCHTOP_CHECK(axis0 >= -r && axis0 < r && axis1 >= -r && axis1 < r, "transpose: axes ",
-                   axis0, " and ", axis1, " out of range for shape ", x.shape().str());
+    BENCHTOP_CHECK(axis0 >= -r && axis0 < r && axis1 >= -r && axis1 < r, "transpose: axes ", axis0,
+                   " and ", axis1, " out of range for shape ", x.shape().str());
     std::vector<int> order(static_cast<size_t>(r));
     for (int i = 0; i < r; ++i) order[size_t(i)] = i;
     std::swap(order[size_t((axis0 + r) % r)], order[size_t((axis1 + r) % r)]);
@@ -254,8 +254,8 @@ Var slice(Var x, int axis, int64_t start, int64_t end) {
     BENCHTOP_CHECK(axis >= -in.rank() && axis < in.rank(), "slice: axis ", axis,
                    " out of range for shape ", in.str());
     int ax = axis < 0 ? axis + in.rank() : axis;
-    BENCHTOP_CHECK(start >= 0 && start <= end && end <= in[ax], "slice: range [", start, ", ",
-                   end, ") out of bounds for axis ", ax, " of shape ", in.str());
+    BENCHTOP_CHECK(start >= 0 && start <= end && end <= in[ax], "slice: range [", start, ", ", end,
+                   ") out of bounds for axis ", ax, " of shape ", in.str());
     Shape os = in;
     os[ax] = end - start;
     int64_t outer = 1, inner = 1;
