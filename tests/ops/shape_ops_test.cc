@@ -182,6 +182,17 @@ TEST(Embedding, GradCheckWithRepeatedIndices) {
     check_gradients(fs, {random_tensor({2, 4, 3}, 2)});
 }
 
+TEST(Embedding, BackwardScattersIntoRowsAndKeepsIndices) {
+    Tensor idx = Tensor::from<int32_t>({1, 3}, {2, 0, 2});
+    Graph g;
+    Var w = g.variable(random_tensor({2, 3, 2}, 1));
+    Var y = embedding(idx, w);
+    idx.set(0, 1);  // the op kept its own copy of the indices
+    g.backward(y);
+    std::vector<double> want = {1, 1, 0, 0, 2, 2, 1, 1, 0, 0, 2, 2};
+    EXPECT_EQ(g.grad(w).to_vector(), want);
+}
+
 TEST(Embedding, RejectsOutOfRangeAndBadShapes) {
     Graph g;
     Var w = g.input(Tensor::zeros({2, 5, 3}, DType::F64));

@@ -310,7 +310,11 @@ Var embedding(const Tensor& indices, Var weight) {
                             size_t(E) * sizeof(T));
     });
     Var res = g.record("embedding", out, embedding_backward, {weight});
-    if (res.records()) g.node(res).saved[0] = indices;
+    if (res.records()) {  // keep a copy: the caller's index buffer may change before backward
+        Tensor kept = g.make_tensor(is, DType::I32);
+        std::memcpy(kept.raw(), indices.raw(), indices.nbytes());
+        g.node(res).saved[0] = kept;
+    }
     return res;
 }
 
