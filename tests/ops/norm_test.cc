@@ -159,6 +159,29 @@ TEST(NormBatch, RejectsMismatchedShapes) {
                  Error);
 }
 
+// float32 forward and backward agree with float64 for both normalisations.
+TEST(NormBatch, Float32MatchesFloat64) {
+    Tensor x = random_tensor({2, 4, 3, 5}, 1), w = random_tensor({2, 3}, 2);
+    Tensor b = random_tensor({2, 3}, 3), lw = random_tensor({2, 5}, 4);
+    for (bool training : {true, false}) {
+        std::vector<std::vector<double>> grads[2];
+        for (DType dt : {DType::F64, DType::F32}) {
+            Tensor rm = Tensor::zeros({2, 3}, dt), rv = Tensor::full({2, 3}, 1.5, dt);
+            Graph g;
+            Var xv = g.variable(x.to(dt)), wv = g.variable(w.to(dt)), bv = g.variable(b.to(dt));
+            Var lv = g.variable(lw.to(dt));
+            Var y = layer_norm(batch_norm(xv, wv, bv, rm, rv, training), lv, {});
+            g.backward(y, random_tensor(y.shape(), 5).to(dt));
+            auto& out = grads[dt == DType::F32 ? 1 : 0];
+            for (Var v : {xv, wv, bv, lv}) out.push_back(g.grad(v).to_vector());
+            out.push_back(y.value().to_vector());
+        }
+        for (size_t i = 0; i < grads[0].size(); ++i)
+            for (size_t j = 0; j < grads[0][i].size(); ++j)
+                ASSERT_NEAR(grads[1][i][j], grads[0][i][j], 2e-4) << "tensor " << i;
+    }
+}
+
 TEST(Dropout, MemberMaskIndependentOfStack) {
     const std::vector<uint64_t> seeds = {11, 22, 33};
     Tensor x1 = Tensor::full({1, 50, 8}, 1.0, DType::F32);
