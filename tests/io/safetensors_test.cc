@@ -54,7 +54,9 @@ TEST(Safetensors, RoundTripTensorsAndMetadata) {
     Tensor b = Tensor::from<double>({3}, {-1.25, 1e-300, 3.0});
     Tensor c = Tensor::zeros({0, 4});
     write_safetensors(path, {{"a", a}, {"b", b}, {"empty", c}}, {{"format", "pt"}});
-    EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
+    for (const auto& f :
+         std::filesystem::directory_iterator(std::filesystem::path(path).parent_path()))
+        EXPECT_EQ(f.path().string().find(".tmp"), std::string::npos) << f.path();
     // The header length is a multiple of 8 and the data follows it.
     std::string bytes = read_bytes(path);
     ASSERT_GE(bytes.size(), 8u);
@@ -191,11 +193,22 @@ TEST(Safetensors, MalformedFiles) {
     expect_read_error(path, {path, "'t'", "data_offsets"});
 
     write_bytes(path, crafted(R"({"t":{"dtype":"F32","shape":[4294967296,4294967296],)"
-                              R"("data_offsets":[0,4]}})", 4));
+                              R"("data_offsets":[0,4]}})",
+                              4));
     expect_read_error(path, {path, "'t'"});
 
     write_bytes(path, crafted(R"({"__metadata__":{"k":3}})", 0));
     expect_read_error(path, {path, "metadata"});
+}
+
+TEST(Safetensors, WriteToMissingDirectoryFails) {
+    std::string path = temp_path("no_such_dir/x.safetensors");
+    try {
+        write_safetensors(path, {{"a", Tensor::zeros({2})}});
+        FAIL() << "expected an error";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("no_such_dir"), std::string::npos) << e.what();
+    }
 }
 
 TEST(Safetensors, TruncatedFileAtEveryLength) {

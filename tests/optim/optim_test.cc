@@ -26,7 +26,9 @@ ParamSet make_set(int64_t k_n, DType dtype = DType::F64) {
 }
 
 // Deterministic gradient for step s, element i of a member (the same in every member).
-double grad_at(int s, int64_t i) { return std::sin(0.7 * i + 1.3 * s) + 0.05 * i; }
+double grad_at(int s, int64_t i) {
+    return std::sin(0.7 * i + 1.3 * s) + 0.05 * i;
+}
 
 void set_grads(ParamSet& ps, int s) {
     for (auto& e : ps.entries()) {
@@ -39,7 +41,10 @@ TEST(Sgd, MomentumNesterovWeightDecayMatchFormulas) {
     for (bool nesterov : {false, true}) {
         const double lr = 0.1, mom = 0.9, damp = nesterov ? 0.0 : 0.25, wd = 0.01;
         ParamSet ps = make_set(1);
-        Sgd opt(ps, {.lr = lr, .momentum = mom, .dampening = damp, .weight_decay = wd,
+        Sgd opt(ps, {.lr = lr,
+                     .momentum = mom,
+                     .dampening = damp,
+                     .weight_decay = wd,
                      .nesterov = nesterov});
         std::vector<double> p = ps.value("b").to_vector(), buf(p.size());
         for (int s = 0; s < 4; ++s) {
@@ -112,7 +117,8 @@ TEST(Adam, Float32StaysCloseToFloat64) {
 // Member k of a stack with per-member hyper-parameters follows the trajectory of a stack of one
 // run with member k's values.
 template <class MakeOpt>
-void check_members_match_singletons(const std::vector<std::vector<double>>& hp, MakeOpt make,
+void check_members_match_singletons(const std::vector<std::vector<double>>& hp,
+                                    MakeOpt make,
                                     DType dtype) {
     const int64_t k_n = static_cast<int64_t>(hp[0].size());
     ParamSet stack = make_set(k_n, dtype);
@@ -155,8 +161,9 @@ TEST(Adam, PerMemberHyperParametersMatchStacksOfOne) {
             check_members_match_singletons(
                 {{1e-3, 1e-2, 3e-2}, {0.9, 0.8, 0.95}, {0.0, 1e-2, 0.1}},
                 [decoupled](ParamSet& ps, const std::vector<std::vector<double>>& h) {
-                    return Adam(ps, {.lr = h[0], .beta1 = h[1], .weight_decay = h[2],
-                                     .decoupled = decoupled});
+                    return Adam(
+                        ps,
+                        {.lr = h[0], .beta1 = h[1], .weight_decay = h[2], .decoupled = decoupled});
                 },
                 dt);
 }

@@ -3,13 +3,14 @@
 // copied; data is copied byte-wise so unaligned files are fine. Little-endian host assumed.
 #include "benchtop/io/safetensors.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <bit>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <limits>
-
 #include <nlohmann/json.hpp>
 
 namespace benchtop {
@@ -22,14 +23,19 @@ constexpr uint64_t kMaxHeader = 100ull * 1024 * 1024;
 
 const char* st_dtype(DType d) {
     switch (d) {
-        case DType::F32: return "F32";
-        case DType::F64: return "F64";
-        default: break;
+        case DType::F32:
+            return "F32";
+        case DType::F64:
+            return "F64";
+        default:
+            break;
     }
     fail("safetensors: cannot write tensors of dtype ", dtype_name(d));
 }
 
-std::string shape_str(const std::vector<int64_t>& s) { return Shape(s).str(); }
+std::string shape_str(const std::vector<int64_t>& s) {
+    return Shape(s).str();
+}
 
 }  // namespace
 
@@ -55,11 +61,11 @@ SafetensorsFile read_safetensors(const std::string& path) {
     uint64_t header_len = 0;
     for (int i = 7; i >= 0; --i) header_len = (header_len << 8) | len_bytes[i];
     if (header_len > kMaxHeader)
-        fail("safetensors file '", path, "': header length ", header_len,
-             " is absurd (limit ", kMaxHeader, " bytes)");
+        fail("safetensors file '", path, "': header length ", header_len, " is absurd (limit ",
+             kMaxHeader, " bytes)");
     if (header_len > file_size - 8)
-        fail("safetensors file '", path, "': header length ", header_len, " runs past the end of the ",
-             file_size, "-byte file");
+        fail("safetensors file '", path, "': header length ", header_len,
+             " runs past the end of the ", file_size, "-byte file");
     std::string header(header_len, '\0');
     in.read(header.data(), static_cast<std::streamsize>(header_len));
     if (!in) fail("safetensors file '", path, "': could not read the header");
@@ -159,7 +165,8 @@ SafetensorsFile read_safetensors(const std::string& path) {
     return out;
 }
 
-void write_safetensors(const std::string& path, const NamedTensors& tensors,
+void write_safetensors(const std::string& path,
+                       const NamedTensors& tensors,
                        const std::map<std::string, std::string>& metadata) {
     nlohmann::json j = nlohmann::json::object();
     if (!metadata.empty()) {
@@ -169,7 +176,8 @@ void write_safetensors(const std::string& path, const NamedTensors& tensors,
     }
     uint64_t offset = 0;
     for (const auto& [name, t] : tensors) {
-        BENCHTOP_CHECK(name != "__metadata__", "safetensors: a tensor cannot be named __metadata__");
+        BENCHTOP_CHECK(name != "__metadata__",
+                       "safetensors: a tensor cannot be named __metadata__");
         BENCHTOP_CHECK(!j.contains(name), "safetensors: tensor '", name, "' written twice to '",
                        path, "'");
         const uint64_t n = t.nbytes();
@@ -184,7 +192,7 @@ void write_safetensors(const std::string& path, const NamedTensors& tensors,
     unsigned char len_bytes[8];
     for (int i = 0; i < 8; ++i) len_bytes[i] = static_cast<unsigned char>(len >> (8 * i));
 
-    const std::string tmp = path + ".tmp";
+    const std::string tmp = path + ".tmp." + std::to_string(::getpid());
     {
         std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
         if (!out) fail("safetensors: cannot open '", tmp, "' for writing");
@@ -209,7 +217,9 @@ void write_safetensors(const std::string& path, const NamedTensors& tensors,
     }
 }
 
-void save_params(const std::string& path, const ParamSet& params, int64_t member,
+void save_params(const std::string& path,
+                 const ParamSet& params,
+                 int64_t member,
                  const std::map<std::string, std::string>& metadata) {
     BENCHTOP_CHECK(member >= -1 && member < params.n_members(), "save_params: member ", member,
                    " out of range for a stack of ", params.n_members(), " (writing '", path, "')");

@@ -26,12 +26,15 @@ struct SafetensorsFile {
 };
 
 SafetensorsFile read_safetensors(const std::string& path);
-void write_safetensors(const std::string& path, const NamedTensors& tensors,
+void write_safetensors(const std::string& path,
+                       const NamedTensors& tensors,
                        const std::map<std::string, std::string>& metadata = {});
 
 // Writes member `member`'s parameters with their per-member (PyTorch) shapes, or with
 // member = -1 the stacked [K, ...] tensors.
-void save_params(const std::string& path, const ParamSet& params, int64_t member,
+void save_params(const std::string& path,
+                 const ParamSet& params,
+                 int64_t member,
                  const std::map<std::string, std::string>& metadata = {});
 // Loads every parameter of `params` from the file into member `member` (file shapes are
 // per-member), or with member = -1 into all members (file shapes are the stacked shapes).

@@ -28,22 +28,37 @@ Fans compute_fans(const Shape& per_member_shape);
 
 // PyTorch's default Linear/Conv init: uniform(-1/sqrt(fan_in), 1/sqrt(fan_in)). For a bias pass
 // the weight's fan_in explicitly (bias_fan_in > 0); for a weight leave it 0.
-void init_default(ParamSet& ps, const std::string& name, std::span<const uint64_t> seeds,
-                  std::span<const double> scale = {}, int64_t bias_fan_in = 0);
+void init_default(ParamSet& ps,
+                  const std::string& name,
+                  std::span<const uint64_t> seeds,
+                  std::span<const double> scale = {},
+                  int64_t bias_fan_in = 0);
 // Kaiming (He) normal: std = gain / sqrt(fan); gain defaults to sqrt(2) (relu).
-void init_kaiming_normal(ParamSet& ps, const std::string& name, std::span<const uint64_t> seeds,
-                         std::span<const double> scale = {}, double gain = 1.4142135623730951,
+void init_kaiming_normal(ParamSet& ps,
+                         const std::string& name,
+                         std::span<const uint64_t> seeds,
+                         std::span<const double> scale = {},
+                         double gain = 1.4142135623730951,
                          FanMode mode = FanMode::FanIn);
 // Kaiming uniform: bound = gain * sqrt(3 / fan).
-void init_kaiming_uniform(ParamSet& ps, const std::string& name,
-                          std::span<const uint64_t> seeds, std::span<const double> scale = {},
-                          double gain = 1.4142135623730951, FanMode mode = FanMode::FanIn);
+void init_kaiming_uniform(ParamSet& ps,
+                          const std::string& name,
+                          std::span<const uint64_t> seeds,
+                          std::span<const double> scale = {},
+                          double gain = 1.4142135623730951,
+                          FanMode mode = FanMode::FanIn);
 // Xavier (Glorot) normal: std = gain * sqrt(2 / (fan_in + fan_out)).
-void init_xavier_normal(ParamSet& ps, const std::string& name, std::span<const uint64_t> seeds,
-                        std::span<const double> scale = {}, double gain = 1.0);
+void init_xavier_normal(ParamSet& ps,
+                        const std::string& name,
+                        std::span<const uint64_t> seeds,
+                        std::span<const double> scale = {},
+                        double gain = 1.0);
 // Xavier uniform: bound = gain * sqrt(6 / (fan_in + fan_out)).
-void init_xavier_uniform(ParamSet& ps, const std::string& name, std::span<const uint64_t> seeds,
-                         std::span<const double> scale = {}, double gain = 1.0);
+void init_xavier_uniform(ParamSet& ps,
+                         const std::string& name,
+                         std::span<const uint64_t> seeds,
+                         std::span<const double> scale = {},
+                         double gain = 1.0);
 // Zeros (seeds and scale are not needed).
 void init_zeros(ParamSet& ps, const std::string& name);
 

@@ -1,5 +1,7 @@
 // Adam step: torch 1.13 _single_tensor_adam, per member. Bias corrections and step size are
 // computed in double like torch's Python floats; tensor ops round once each in the param dtype.
+// torch's CPU `a.add(b, alpha=s)` is fmadd(b, s, a) in its vectorised kernel, hence std::fma;
+// addcmul_/addcdiv_ are evaluated as self + (value * t1) * t2 and self + (value * t1) / t2.
 #include "benchtop/optim/adam.h"
 
 #include <cmath>
@@ -62,10 +64,9 @@ void Adam::step() {
                     if (opt_.decoupled) {
                         p[j] = p[j] * decay;
                     } else if (wd != 0) {
-                        g = g + wd_t * p[j];
+                        g = std::fma(wd_t, p[j], g);
                     }
-                    T mt = m[j] * b1_t;
-                    m[j] = mt + one_m_b1 * g;
+                    m[j] = std::fma(one_m_b1, g, m[j] * b1_t);
                     T vt = v[j] * b2_t;
                     v[j] = vt + one_m_b2 * g * g;
                     T denom = std::sqrt(v[j]) / bc2_sqrt;

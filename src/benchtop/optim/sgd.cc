@@ -1,6 +1,9 @@
 // SGD step: torch 1.13 _single_tensor_sgd, per member. Python scalars are cast to the tensor
-// dtype where torch's kernels do (alpha arguments), and each torch op is one rounding here.
+// dtype where torch's kernels do (alpha arguments). torch's CPU `a.add(b, alpha=s)` computes
+// fmadd(b, s, a) (one rounding) in its vectorised kernel, so those ops are std::fma here.
 #include "benchtop/optim/sgd.h"
+
+#include <cmath>
 
 namespace benchtop {
 
@@ -35,7 +38,8 @@ void Sgd::step() {
         auto& e = entries[i];
         bool any_momentum = false;
         for (int64_t k = 0; k < k_n; ++k) any_momentum |= opt_.momentum[k] != 0;
-        if (any_momentum && !bufs_[i].defined()) bufs_[i] = Tensor::zeros(e.value.shape(), e.value.dtype());
+        if (any_momentum && !bufs_[i].defined())
+            bufs_[i] = Tensor::zeros(e.value.shape(), e.value.dtype());
         const int64_t n = e.value.numel() / k_n;
         dispatch_float(e.value.dtype(), "Sgd::step", [&](auto tag) {
             using T = decltype(tag);
@@ -52,20 +56,19 @@ void Sgd::step() {
                 T* b = b_all ? b_all + k * n : nullptr;
                 for (int64_t j = 0; j < n; ++j) {
                     T g = gr[j];
-                    if (wd != 0) g = g + wd_t * p[j];
+                    if (wd != 0) g = std::fma(wd_t, p[j], g);
                     if (mom != 0) {
                         if (steps_ == 0) {
                             b[j] = g;  // torch.clone(d_p)
                         } else {
-                            T t = b[j] * mom_t;
-                            b[j] = t + damp_t * g;
+                            b[j] = std::fma(damp_t, g, b[j] * mom_t);
                         }
                         if (opt_.nesterov)
-                            g = g + mom_t * b[j];
+                            g = std::fma(mom_t, b[j], g);
                         else
                             g = b[j];
                     }
-                    p[j] = p[j] + neg_lr * g;
+                    p[j] = std::fma(neg_lr, g, p[j]);
                 }
             }
         });
