@@ -197,6 +197,11 @@ TEST(Safetensors, MalformedFiles) {
                               4));
     expect_read_error(path, {path, "'t'"});
 
+    write_bytes(path, crafted(R"({"t":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
+                              R"("u":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})",
+                              8));
+    expect_read_error(path, {path, "overlap"});
+
     write_bytes(path, crafted(R"({"__metadata__":{"k":3}})", 0));
     expect_read_error(path, {path, "metadata"});
 }

@@ -150,6 +150,10 @@ SafetensorsFile read_safetensors(const std::string& path) {
     }
     std::sort(pending.begin(), pending.end(),
               [](const Pending& a, const Pending& b) { return a.begin < b.begin; });
+    for (size_t i = 1; i < pending.size(); ++i)
+        if (pending[i].begin < pending[i - 1].end)
+            fail("safetensors file '", path, "': tensors '", pending[i - 1].name, "' and '",
+                 pending[i].name, "' overlap in the data section");
     const uint64_t data_start = 8 + header_len;
     for (const auto& p : pending) {
         Tensor t = Tensor::empty(Shape(p.shape), p.dtype);
