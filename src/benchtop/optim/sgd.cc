@@ -1,0 +1,79 @@
+// SGD step: torch 1.13 _single_tensor_sgd, per member. Python scalars are cast to the tensor
+// dtype where torch's kernels do (alpha arguments). torch's CPU `a.add(b, alpha=s)` computes
+// fmadd(b, s, a) (one rounding) in its vectorised kernel, so those ops are std::fma here.
+#include "benchtop/optim/sgd.h"
+
+#include <cmath>
+
+namespace benchtop {
+
+Sgd::Sgd(ParamSet& params, SgdOptions options) : ps_(params), opt_(std::move(options)) {
+    const int64_t k = ps_.n_members();
+    opt_.lr.check(k, "Sgd lr");
+    opt_.momentum.check(k, "Sgd momentum");
+    opt_.dampening.check(k, "Sgd dampening");
+    opt_.weight_decay.check(k, "Sgd weight_decay");
+    if (opt_.nesterov)
+        for (int64_t m = 0; m < k; ++m)
+            BENCHTOP_CHECK(opt_.momentum[m] > 0 && opt_.dampening[m] == 0,
+                           "Sgd: Nesterov momentum requires a momentum and zero dampening (member ",
+                           m, ")");
+}
+
+void Sgd::set_lr(PerMember lr) {
+    lr.check(ps_.n_members(), "Sgd::set_lr");
+    opt_.lr = std::move(lr);
+}
+
+void Sgd::set_weight_decay(PerMember wd) {
+    wd.check(ps_.n_members(), "Sgd::set_weight_decay");
+    opt_.weight_decay = std::move(wd);
+}
+
+void Sgd::step() {
+    auto& entries = ps_.entries();
+    if (bufs_.empty()) bufs_.resize(entries.size());
+    const int64_t k_n = ps_.n_members();
+    for (size_t i = 0; i < entries.size(); ++i) {
+        auto& e = entries[i];
+        bool any_momentum = false;
+        for (int64_t k = 0; k < k_n; ++k) any_momentum |= opt_.momentum[k] != 0;
+        if (any_momentum && !bufs_[i].defined())
+            bufs_[i] = Tensor::zeros(e.value.shape(), e.value.dtype());
+        const int64_t n = e.value.numel() / k_n;
+        dispatch_float(e.value.dtype(), "Sgd::step", [&](auto tag) {
+            using T = decltype(tag);
+            T* p_all = e.value.data<T>();
+            const T* g_all = e.grad.data<T>();
+            T* b_all = any_momentum ? bufs_[i].data<T>() : nullptr;
+            for (int64_t k = 0; k < k_n; ++k) {
+                const double wd = opt_.weight_decay[k], mom = opt_.momentum[k];
+                const T wd_t = static_cast<T>(wd), mom_t = static_cast<T>(mom);
+                const T damp_t = static_cast<T>(1.0 - opt_.dampening[k]);
+                const T neg_lr = static_cast<T>(-opt_.lr[k]);
+                T* p = p_all + k * n;
+                const T* gr = g_all + k * n;
+                T* b = b_all ? b_all + k * n : nullptr;
+                for (int64_t j = 0; j < n; ++j) {
+                    T g = gr[j];
+                    if (wd != 0) g = std::fma(wd_t, p[j], g);
+                    if (mom != 0) {
+                        if (steps_ == 0) {
+                            b[j] = g;  // torch.clone(d_p)
+                        } else {
+                            b[j] = std::fma(damp_t, g, b[j] * mom_t);
+                        }
+                        if (opt_.nesterov)
+                            g = std::fma(mom_t, b[j], g);
+                        else
+                            g = b[j];
+                    }
+                    p[j] = std::fma(neg_lr, g, p[j]);
+                }
+            }
+        });
+    }
+    ++steps_;
+}
+
+}  // namespace benchtop
