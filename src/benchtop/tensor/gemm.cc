@@ -1,6 +1,13 @@
 #include "benchtop/tensor/gemm.h"
 
+#include "benchtop/core/error.h"
+
 #include <cblas.h>
+
+#ifdef BENCHTOP_USE_ONEDNN
+#include <oneapi/dnnl/dnnl.h>
+#include <omp.h>
+#endif
 
 namespace benchtop {
 
@@ -9,7 +16,17 @@ namespace {
 struct BlasInit {
     BlasInit() { openblas_set_num_threads(1); }
 };
-void ensure_init() { static BlasInit init; }
+void ensure_init() {
+    static BlasInit init;
+#ifdef BENCHTOP_USE_ONEDNN
+    // oneDNN threads with OpenMP; each calling thread gets a team of one.
+    thread_local bool pinned = [] {
+        omp_set_num_threads(1);
+        return true;
+    }();
+    (void)pinned;
+#endif
+}
 }  // namespace
 
 void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
@@ -17,6 +34,13 @@ void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alp
           int64_t ldc) {
     ensure_init();
     if (m == 0 || n == 0) return;
+#ifdef BENCHTOP_USE_ONEDNN
+    dnnl_status_t st = dnnl_sgemm(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', m, n, k, alpha, a, lda,
+                                  b, ldb, beta, c, ldc);
+    BENCHTOP_CHECK(st == dnnl_success, "gemm: oneDNN sgemm failed (status ", static_cast<int>(st),
+                   ") for m=", m, " n=", n, " k=", k);
+    return;
+#endif
     cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
                 trans_b ? CblasTrans : CblasNoTrans, static_cast<int>(m), static_cast<int>(n),
                 static_cast<int>(k), alpha, a, static_cast<int>(lda), b, static_cast<int>(ldb),
@@ -34,6 +58,12 @@ void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, double al
                 beta, c, static_cast<int>(ldc));
 }
 
-const char* gemm_backend() { return "OpenBLAS"; }
+const char* gemm_backend() {
+#ifdef BENCHTOP_USE_ONEDNN
+    return "oneDNN sgemm (float32), OpenBLAS dgemm (float64)";
+#else
+    return "OpenBLAS";
+#endif
+}
 
 }  // namespace benchtop
