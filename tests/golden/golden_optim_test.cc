@@ -7,10 +7,13 @@
 // Two drivers update the parameters:
 //  * Reference: an optimizer written here from PyTorch's documented update rules. It checks
 //    the golden data and the models' forward/backward passes independently of src/optim.
-//  * Library: benchtop's own optimizers (branch `op`); skipped until they are on this branch.
+//  * Library: benchtop's own Sgd / Adam (src/benchtop/optim); skipped until they are on the
+//    branch (detected with __has_include).
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -29,6 +32,14 @@
 #define GOLDEN_HAVE_CNN_OPS 1
 #else
 #define GOLDEN_HAVE_CNN_OPS 0
+#endif
+
+#if __has_include("benchtop/optim/sgd.cc") && __has_include("benchtop/optim/adam.cc")
+#define GOLDEN_HAVE_OPTIM 1
+#include "benchtop/optim/adam.h"
+#include "benchtop/optim/sgd.h"
+#else
+#define GOLDEN_HAVE_OPTIM 0
 #endif
 
 namespace benchtop {
@@ -145,8 +156,43 @@ Tensor labels_of(const Tensor& all, int64_t i) {
     return out;
 }
 
-// Runs the trajectory of cases/<file> with the reference optimizer; returns the max error.
-double run_trajectory(const std::string& file) {
+// An optimizer for the trajectory `doc` over `ps`, as a step function.
+using StepFn = std::function<void()>;
+using OptimizerFactory = StepFn (*)(const json& doc, ParamSet& ps);
+
+StepFn reference_optimizer(const json& doc, ParamSet& ps) {
+    auto opt = std::make_shared<ReferenceOptimizer>(doc, ps);
+    return [opt] { opt->step(); };
+}
+
+#if GOLDEN_HAVE_OPTIM
+// benchtop's own optimizers (src/benchtop/optim).
+StepFn library_optimizer(const json& doc, ParamSet& ps) {
+    const std::string kind = doc.at("optimizer").get<std::string>();
+    const json& c = doc.at("config");
+    if (kind == "sgd") {
+        SgdOptions o;
+        o.lr = c.at("lr").get<double>();
+        o.momentum = c.at("momentum").get<double>();
+        o.weight_decay = c.at("weight_decay").get<double>();
+        o.nesterov = c.at("nesterov").get<bool>();
+        auto opt = std::make_shared<Sgd>(ps, o);
+        return [opt] { opt->step(); };
+    }
+    AdamOptions o;
+    o.lr = c.at("lr").get<double>();
+    o.beta1 = c.at("betas")[0].get<double>();
+    o.beta2 = c.at("betas")[1].get<double>();
+    o.eps = c.at("eps").get<double>();
+    o.weight_decay = c.at("weight_decay").get<double>();
+    o.decoupled = kind == "adamw";
+    auto opt = std::make_shared<Adam>(ps, o);
+    return [opt] { opt->step(); };
+}
+#endif
+
+// Runs the trajectory of cases/<file> with the given optimizer; returns the max error.
+double run_trajectory(const std::string& file, OptimizerFactory make_optimizer) {
     json doc = golden::load(file);
     SCOPED_TRACE(file);
     const std::string model = doc.at("model").get<std::string>();
@@ -158,7 +204,7 @@ double run_trajectory(const std::string& file) {
         dims.erase(dims.begin());
         ps.add(n, Shape(dims)).copy_from(init);
     }
-    ReferenceOptimizer opt(doc, ps);
+    StepFn step_fn = make_optimizer(doc, ps);
     Tensor xs = golden::tensor(doc.at("inputs"));
     Tensor ys = golden::tensor(doc.at("labels"), DType::I32);
     const int steps = doc.at("steps").get<int>();
@@ -175,7 +221,7 @@ double run_trajectory(const std::string& file) {
         if (step == 1)
             for (auto& [n, ref] : doc.at("grads_step1").items())
                 worst = std::max(worst, golden::expect_close(ps.grad(n), ref, "step-1 grad " + n));
-        opt.step();
+        step_fn();
         const std::string key = std::to_string(step);
         if (doc.at("params").contains(key))
             for (auto& [n, ref] : doc.at("params").at(key).items())
@@ -192,7 +238,7 @@ const char* const kOptimizers[] = {"sgd_momentum", "sgd_momentum_wd", "sgd_neste
 
 TEST(GoldenOptim, MlpReferenceTrajectories) {
 #if GOLDEN_HAVE_MLP_OPS
-    for (const char* o : kOptimizers) run_trajectory(std::string("optim_mlp_") + o + ".json");
+    for (const char* o : kOptimizers) run_trajectory(std::string("optim_mlp_") + o + ".json", reference_optimizer);
 #else
     GTEST_SKIP() << "needs relu/add (elementwise.cc) and cross_entropy (loss.cc) on this branch";
 #endif
@@ -200,17 +246,29 @@ TEST(GoldenOptim, MlpReferenceTrajectories) {
 
 TEST(GoldenOptim, CnnReferenceTrajectories) {
 #if GOLDEN_HAVE_CNN_OPS
-    for (const char* o : kOptimizers) run_trajectory(std::string("optim_cnn_") + o + ".json");
+    for (const char* o : kOptimizers) run_trajectory(std::string("optim_cnn_") + o + ".json", reference_optimizer);
 #else
     GTEST_SKIP() << "needs conv1d (conv.cc), reshape (shape_ops.cc), elementwise.cc and loss.cc "
                     "on this branch";
 #endif
 }
 
-TEST(GoldenOptim, LibraryOptimizers) {
-    // Same trajectories driven by benchtop's SGD/Adam/AdamW (src/benchtop/optim, branch `op`).
-    GTEST_SKIP() << "optimizer API (branch op, src/benchtop/optim) not merged into this branch "
-                    "yet; the reference-optimizer tests check the same golden data";
+TEST(GoldenOptim, MlpLibraryTrajectories) {
+#if GOLDEN_HAVE_OPTIM && GOLDEN_HAVE_MLP_OPS
+    for (const char* o : kOptimizers) run_trajectory(std::string("optim_mlp_") + o + ".json", library_optimizer);
+#else
+    GTEST_SKIP() << "needs benchtop's optimizers (src/benchtop/optim, branch op) and the MLP's ops "
+                    "(elementwise.cc, loss.cc) on this branch";
+#endif
+}
+
+TEST(GoldenOptim, CnnLibraryTrajectories) {
+#if GOLDEN_HAVE_OPTIM && GOLDEN_HAVE_CNN_OPS
+    for (const char* o : kOptimizers) run_trajectory(std::string("optim_cnn_") + o + ".json", library_optimizer);
+#else
+    GTEST_SKIP() << "needs benchtop's optimizers (src/benchtop/optim, branch op) and the CNN's ops "
+                    "(conv.cc, shape_ops.cc, elementwise.cc, loss.cc) on this branch";
+#endif
 }
 
 }  // namespace
