@@ -4,7 +4,9 @@
 //
 // A family runs once its implementation file is on the branch (detected with __has_include,
 // since the ops are declared in headers before they are implemented); until then its test is
-// skipped with a reason.
+// skipped with a reason.// Note: the build system does not know about files that do not exist yet, so after merging an
+// implementation into an existing build directory, touch this file (or reconfigure) to re-run
+// the detection.
 #include <gtest/gtest.h>
 
 #include <map>

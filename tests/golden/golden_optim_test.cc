@@ -8,7 +8,9 @@
 //  * Reference: an optimizer written here from PyTorch's documented update rules. It checks
 //    the golden data and the models' forward/backward passes independently of src/optim.
 //  * Library: benchtop's own Sgd / Adam (src/benchtop/optim); skipped until they are on the
-//    branch (detected with __has_include).
+//    branch (detected with __has_include).// Note: the build system does not know about files that do not exist yet, so after merging an
+// implementation into an existing build directory, touch this file (or reconfigure) to re-run
+// the detection.
 #include <gtest/gtest.h>
 
 #include <cmath>
