@@ -1,0 +1,333 @@
+// conv1d (im2col + one GEMM per member) and 1-D max/average pooling, PyTorch semantics.
+// Dimension legend: K members, B batch, C in channels, O out channels, L length, k kernel.
+// Rules: float32/float64 via dispatch_float; scratch and outputs come from the graph arena;
+// backward accumulates (+=) into an input's gradient only when the input needs it.
+#include "benchtop/ops/conv.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "benchtop/tensor/gemm.h"
+
+namespace benchtop {
+
+namespace {
+
+struct ConvDims {
+    int64_t K, Kx, B, C, L, O, k, s, p, Lo;
+    int64_t ck() const { return C * k; }
+    int64_t cols() const { return B * Lo; }
+};
+
+ConvDims conv_dims(const Shape& x, const Shape& w, int64_t s, int64_t p) {
+    ConvDims d{};
+    d.Kx = x[0];
+    d.B = x[1];
+    d.C = x[2];
+    d.L = x[3];
+    d.K = w[0];
+    d.O = w[1];
+    d.k = w[3];
+    d.s = s;
+    d.p = p;
+    d.Lo = (d.L + 2 * p - d.k) / s + 1;
+    return d;
+}
+
+// Output positions t in [t0, t1) read x inside [0, L) at tap j; the rest read padding.
+void valid_range(const ConvDims& d, int64_t j, int64_t* t0, int64_t* t1) {
+    int64_t lo = d.p - j, hi = d.L + d.p - j;  // need lo <= t * s < hi
+    *t0 = lo > 0 ? std::min(d.Lo, (lo + d.s - 1) / d.s) : 0;
+    *t1 = hi > 0 ? std::min(d.Lo, (hi + d.s - 1) / d.s) : 0;
+    if (*t1 < *t0) *t1 = *t0;
+}
+
+// col[(c * k + j), b * Lo + t] = x[b, c, t * s - p + j] (0 outside).
+template <class T>
+void im2col(const ConvDims& d, const T* x, T* col) {
+    int64_t n = d.cols();
+    for (int64_t j = 0; j < d.k; ++j) {
+        int64_t t0, t1;
+        valid_range(d, j, &t0, &t1);
+        int64_t off = j - d.p;
+        for (int64_t c = 0; c < d.C; ++c) {
+            T* row = col + (c * d.k + j) * n;
+            for (int64_t b = 0; b < d.B; ++b) {
+                const T* xr = x + (b * d.C + c) * d.L;
+                T* r = row + b * d.Lo;
+                for (int64_t t = 0; t < t0; ++t) r[t] = T(0);
+                if (d.s == 1) {
+                    for (int64_t t = t0; t < t1; ++t) r[t] = xr[t + off];
+                } else {
+                    for (int64_t t = t0; t < t1; ++t) r[t] = xr[t * d.s + off];
+                }
+                for (int64_t t = t1; t < d.Lo; ++t) r[t] = T(0);
+            }
+        }
+    }
+}
+
+// Adjoint of im2col: x[b, c, t * s - p + j] += col[(c * k + j), b * Lo + t].
+template <class T>
+void col2im_add(const ConvDims& d, const T* col, T* x) {
+    int64_t n = d.cols();
+    for (int64_t j = 0; j < d.k; ++j) {
+        int64_t t0, t1;
+        valid_range(d, j, &t0, &t1);
+        int64_t off = j - d.p;
+        for (int64_t c = 0; c < d.C; ++c) {
+            const T* row = col + (c * d.k + j) * n;
+            for (int64_t b = 0; b < d.B; ++b) {
+                T* xr = x + (b * d.C + c) * d.L;
+                const T* r = row + b * d.Lo;
+                for (int64_t t = t0; t < t1; ++t) xr[t * d.s + off] += r[t];
+            }
+        }
+    }
+}
+
+template <class T>
+void conv1d_backward_t(Graph& g, const Node& n) {
+    const Tensor& x = g.node(n.inputs[0]).value;
+    const Tensor& w = g.node(n.inputs[1]).value;
+    ConvDims d = conv_dims(x.shape(), w.shape(), n.iarg[0], n.iarg[1]);
+    const T* dy = g.node(n.id).grad.data<T>();
+    const T* pw = w.data<T>();
+    // The forward pass kept the im2col columns whenever w needed a gradient.
+    bool gx = g.needs_grad(n.inputs[0]), gw = g.needs_grad(n.inputs[1]);
+    bool gb = n.n_inputs > 2 && g.needs_grad(n.inputs[2]);
+    int64_t CK = d.ck(), NC = d.cols();
+    int64_t sx = d.Kx == 1 ? 0 : d.B * d.C * d.L;
+    Tensor dyt = g.make_tensor({d.O, NC}, w.dtype());  // dy of member k as [O, B * Lo]
+    Tensor dcol = gx ? g.make_tensor({CK, NC}, w.dtype()) : Tensor();
+    T* pt = dyt.data<T>();
+    for (int64_t k = 0; k < d.K; ++k) {
+        const T* dyk = dy + k * d.B * d.O * d.Lo;
+        for (int64_t b = 0; b < d.B; ++b)
+            for (int64_t o = 0; o < d.O; ++o)
+                std::memcpy(pt + o * NC + b * d.Lo, dyk + (b * d.O + o) * d.Lo,
+                            size_t(d.Lo) * sizeof(T));
+        if (gb) {
+            T* db = g.grad(n.inputs[2]).data<T>() + k * d.O;
+            for (int64_t o = 0; o < d.O; ++o) {
+                T s = 0;
+                for (int64_t i = 0; i < NC; ++i) s += pt[o * NC + i];
+                db[o] += s;
+            }
+        }
+        if (gw) {  // dw[k] += dyt col^T
+            const T* ck = n.saved[0].data<T>() + (d.Kx == 1 ? 0 : k * CK * NC);
+            gemm(false, true, d.O, CK, NC, T(1), pt, NC, ck, NC, T(1),
+                 g.grad(n.inputs[1]).data<T>() + k * d.O * CK, CK);
+        }
+        if (gx) {  // dcol = w[k]^T dyt, then scatter into dx
+            gemm(true, false, CK, NC, d.O, T(1), pw + k * d.O * CK, CK, pt, NC, T(0),
+                 dcol.data<T>(), NC);
+            col2im_add(d, dcol.data<T>(), g.grad(n.inputs[0]).data<T>() + k * sx);
+        }
+    }
+}
+
+void conv1d_backward(Graph& g, const Node& n) {
+    dispatch_float(g.node(n.id).value.dtype(), "conv1d",
+                   [&](auto t) { conv1d_backward_t<decltype(t)>(g, n); });
+}
+
+struct PoolDims {
+    int64_t rows, L, Lo, k, s, p;
+};
+
+PoolDims pool_dims(const Shape& x, int64_t k, int64_t s, int64_t p) {
+    PoolDims d{};
+    d.L = x.back();
+    d.rows = x.numel() / d.L;
+    d.k = k;
+    d.s = s;
+    d.p = p;
+    d.Lo = (d.L + 2 * p - k) / s + 1;
+    return d;
+}
+
+void max_pool_backward(Graph& g, const Node& n) {
+    if (!g.needs_grad(n.inputs[0])) return;
+    const Tensor& dy = g.node(n.id).grad;
+    const int32_t* arg = n.saved[0].data<int32_t>();
+    int64_t L = g.node(n.inputs[0]).value.shape().back(), Lo = dy.shape().back();
+    int64_t rows = dy.numel() / Lo;
+    dispatch_float(dy.dtype(), "max_pool1d", [&](auto t) {
+        using T = decltype(t);
+        T* dx = g.grad(n.inputs[0]).template data<T>();
+        const T* py = dy.template data<T>();
+        for (int64_t r = 0; r < rows; ++r)
+            for (int64_t o = 0; o < Lo; ++o) dx[r * L + arg[r * Lo + o]] += py[r * Lo + o];
+    });
+}
+
+void avg_pool_backward(Graph& g, const Node& n) {
+    if (!g.needs_grad(n.inputs[0])) return;
+    const Tensor& dy = g.node(n.id).grad;
+    PoolDims d = pool_dims(g.node(n.inputs[0]).value.shape(), n.iarg[0], n.iarg[1], n.iarg[2]);
+    dispatch_float(dy.dtype(), "avg_pool1d", [&](auto t) {
+        using T = decltype(t);
+        T* dx = g.grad(n.inputs[0]).template data<T>();
+        const T* py = dy.template data<T>();
+        T inv = T(1) / T(d.k);
+        for (int64_t r = 0; r < d.rows; ++r)
+            for (int64_t o = 0; o < d.Lo; ++o) {
+                T gv = py[r * d.Lo + o] * inv;
+                for (int64_t j = 0; j < d.k; ++j) {
+                    int64_t i = o * d.s - d.p + j;
+                    if (i >= 0 && i < d.L) dx[r * d.L + i] += gv;
+                }
+            }
+    });
+}
+
+PoolDims check_pool(const char* op, Var x, int kernel, int& stride, int padding) {
+    const Shape& s = x.shape();
+    if (stride <= 0) stride = kernel;
+    BENCHTOP_CHECK(s.rank() >= 2, op, ": input must be [K, ..., L], got ", s.str());
+    BENCHTOP_CHECK(kernel >= 1 && padding >= 0 && 2 * padding <= kernel, op, ": kernel ", kernel,
+                   " and padding ", padding,
+                   " are invalid (need kernel >= 1, 0 <= padding <= kernel / 2); input ", s.str());
+    BENCHTOP_CHECK(s.back() + 2 * padding >= kernel, op, ": kernel ", kernel,
+                   " is longer than the padded input (shape ", s.str(), ", padding ", padding, ")");
+    return pool_dims(s, kernel, stride, padding);
+}
+
+Shape pooled_shape(const Shape& s, int64_t Lo) {
+    Shape o = s;
+    o[o.rank() - 1] = Lo;
+    return o;
+}
+
+}  // namespace
+
+Var conv1d(Var x, Var w, Var b, int stride, int padding) {
+    const Shape& sx = x.shape();
+    const Shape& sw = w.shape();
+    BENCHTOP_CHECK(sw.rank() == 4, "conv1d: weight must be [K, O, C, k], got ", sw.str());
+    BENCHTOP_CHECK(sx.rank() == 4 && sx[2] == sw[2] && (sx[0] == sw[0] || sx[0] == 1),
+                   "conv1d: input of shape ", sx.str(), " does not fit weight of shape ", sw.str(),
+                   " (expected [K or 1, B, ", sw[2], ", L])");
+    BENCHTOP_CHECK(x.dtype() == w.dtype(), "conv1d: input is ", dtype_name(x.dtype()),
+                   " but weight is ", dtype_name(w.dtype()), " (shapes ", sx.str(), " and ",
+                   sw.str(), ")");
+    BENCHTOP_CHECK(stride >= 1 && padding >= 0, "conv1d: invalid stride ", stride, " or padding ",
+                   padding, " (input ", sx.str(), ")");
+    BENCHTOP_CHECK(sx[3] + 2 * padding >= sw[3], "conv1d: kernel of weight ", sw.str(),
+                   " is longer than the padded input ", sx.str(), " (padding ", padding, ")");
+    if (b.defined()) {
+        BENCHTOP_CHECK(b.shape() == Shape({sw[0], sw[1]}) && b.dtype() == w.dtype(),
+                       "conv1d: bias of shape ", b.shape().str(), " does not fit weight of shape ",
+                       sw.str(), " (expected [", sw[0], ", ", sw[1], "])");
+    }
+    ConvDims d = conv_dims(sx, sw, stride, padding);
+    Graph& g = *x.g;
+    Tensor out = g.make_tensor({d.K, d.B, d.O, d.Lo}, x.dtype());
+    bool keep_col = g.grad_enabled() && g.needs_grad(w.id);
+    Tensor col;
+    dispatch_float(x.dtype(), "conv1d", [&](auto t) {
+        using T = decltype(t);
+        int64_t CK = d.ck(), NC = d.cols();
+        // The columns are kept for the weight gradient when it is needed (one block per
+        // distinct input member), so backward does not redo im2col.
+        int64_t n_col = keep_col ? (d.Kx == 1 ? 1 : d.K) : 1;
+        col = g.make_tensor({n_col, CK, NC}, x.dtype());
+        Tensor tmp = g.make_tensor({d.O, NC}, x.dtype());
+        const T* px = x.value().template data<T>();
+        const T* pw = w.value().template data<T>();
+        T* pc = col.template data<T>();
+        T* pt = tmp.template data<T>();
+        T* po = out.template data<T>();
+        int64_t sxk = d.Kx == 1 ? 0 : d.B * d.C * d.L;
+        for (int64_t k = 0; k < d.K; ++k) {
+            T* ck = keep_col && d.Kx != 1 ? pc + k * CK * NC : pc;
+            if (k == 0 || d.Kx != 1) im2col(d, px + k * sxk, ck);
+            gemm(false, false, d.O, NC, CK, T(1), pw + k * d.O * CK, CK, ck, NC, T(0), pt, NC);
+            const T* bk = b.defined() ? b.value().template data<T>() + k * d.O : nullptr;
+            T* yk = po + k * d.B * d.O * d.Lo;
+            for (int64_t bi = 0; bi < d.B; ++bi)
+                for (int64_t o = 0; o < d.O; ++o) {
+                    T* yr = yk + (bi * d.O + o) * d.Lo;
+                    const T* tr = pt + o * NC + bi * d.Lo;
+                    T bias = bk ? bk[o] : T(0);
+                    for (int64_t i = 0; i < d.Lo; ++i) yr[i] = tr[i] + bias;
+                }
+        }
+    });
+    Var res = g.record("conv1d", out, conv1d_backward, {x, w, b});
+    if (res.records()) {
+        Node& n = g.node(res);
+        n.iarg[0] = stride;
+        n.iarg[1] = padding;
+        if (keep_col) n.saved[0] = col;
+    }
+    return res;
+}
+
+Var max_pool1d(Var x, int kernel, int stride, int padding) {
+    PoolDims d = check_pool("max_pool1d", x, kernel, stride, padding);
+    Graph& g = *x.g;
+    Shape os = pooled_shape(x.shape(), d.Lo);
+    Tensor out = g.make_tensor(os, x.dtype());
+    Tensor arg = g.make_tensor(os, DType::I32);
+    int32_t* pa = arg.data<int32_t>();
+    dispatch_float(x.dtype(), "max_pool1d", [&](auto t) {
+        using T = decltype(t);
+        const T* px = x.value().template data<T>();
+        T* po = out.template data<T>();
+        for (int64_t r = 0; r < d.rows; ++r)
+            for (int64_t o = 0; o < d.Lo; ++o) {
+                T best = -std::numeric_limits<T>::infinity();
+                int64_t bi = -1;
+                for (int64_t j = 0; j < d.k; ++j) {
+                    int64_t i = o * d.s - d.p + j;
+                    if (i < 0 || i >= d.L) continue;
+                    T v = px[r * d.L + i];
+                    if (bi < 0 || v > best || std::isnan(v)) {
+                        best = v;
+                        bi = i;
+                        if (std::isnan(v)) break;
+                    }
+                }
+                po[r * d.Lo + o] = best;
+                pa[r * d.Lo + o] = int32_t(bi);
+            }
+    });
+    Var res = g.record("max_pool1d", out, max_pool_backward, {x});
+    if (res.records()) g.node(res).saved[0] = arg;
+    return res;
+}
+
+Var avg_pool1d(Var x, int kernel, int stride, int padding) {
+    PoolDims d = check_pool("avg_pool1d", x, kernel, stride, padding);
+    Graph& g = *x.g;
+    Tensor out = g.make_tensor(pooled_shape(x.shape(), d.Lo), x.dtype());
+    dispatch_float(x.dtype(), "avg_pool1d", [&](auto t) {
+        using T = decltype(t);
+        const T* px = x.value().template data<T>();
+        T* po = out.template data<T>();
+        T inv = T(1) / T(d.k);
+        for (int64_t r = 0; r < d.rows; ++r)
+            for (int64_t o = 0; o < d.Lo; ++o) {
+                T s = 0;
+                for (int64_t j = 0; j < d.k; ++j) {
+                    int64_t i = o * d.s - d.p + j;
+                    if (i >= 0 && i < d.L) s += px[r * d.L + i];
+                }
+                po[r * d.Lo + o] = s * inv;
+            }
+    });
+    Var res = g.record("avg_pool1d", out, avg_pool_backward, {x});
+    if (res.records()) {
+        g.node(res).iarg[0] = d.k;
+        g.node(res).iarg[1] = d.s;
+        g.node(res).iarg[2] = d.p;
+    }
+    return res;
+}
+
+}  // namespace benchtop

@@ -1,0 +1,209 @@
+// Tests for conv1d, max_pool1d and avg_pool1d: forward against naive loops, float64
+// gradient checks (per-member and shared inputs), float32 agreement and error messages.
+#include "benchtop/ops/conv.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <string>
+
+#include "support/grad_check.h"
+
+namespace benchtop {
+namespace {
+
+using testing::check_gradients;
+using testing::random_tensor;
+
+// Naive PyTorch-style conv1d: y[k,b,o,t] = bias + sum_c,j w[k,o,c,j] x[k|0,b,c,t*s-p+j].
+Tensor naive_conv(const Tensor& x, const Tensor& w, const Tensor* b, int s, int p) {
+    int64_t Kx = x.size(0), B = x.size(1), C = x.size(2), L = x.size(3);
+    int64_t K = w.size(0), O = w.size(1), k = w.size(3);
+    int64_t Lo = (L + 2 * p - k) / s + 1;
+    Tensor y = Tensor::zeros({K, B, O, Lo}, DType::F64);
+    for (int64_t m = 0; m < K; ++m)
+        for (int64_t bi = 0; bi < B; ++bi)
+            for (int64_t o = 0; o < O; ++o)
+                for (int64_t t = 0; t < Lo; ++t) {
+                    double acc = b ? b->at(m * O + o) : 0.0;
+                    for (int64_t c = 0; c < C; ++c)
+                        for (int64_t j = 0; j < k; ++j) {
+                            int64_t i = t * s - p + j;
+                            if (i < 0 || i >= L) continue;
+                            int64_t mx = Kx == 1 ? 0 : m;
+                            acc += w.at(((m * O + o) * C + c) * k + j) *
+                                   x.at(((mx * B + bi) * C + c) * L + i);
+                        }
+                    y.set(((m * B + bi) * O + o) * Lo + t, acc);
+                }
+    return y;
+}
+
+void expect_close(const Tensor& a, const Tensor& b, double tol) {
+    ASSERT_EQ(a.shape(), b.shape());
+    for (int64_t i = 0; i < a.numel(); ++i) ASSERT_NEAR(a.at(i), b.at(i), tol) << "element " << i;
+}
+
+struct ConvCase {
+    Shape x, w;
+    int s, p;
+};
+
+TEST(Conv1d, ForwardMatchesNaive) {
+    const ConvCase cases[] = {{{2, 3, 2, 9}, {2, 4, 2, 3}, 1, 0},
+                              {{1, 4, 1, 40}, {3, 25, 1, 5}, 2, 1},
+                              {{3, 2, 5, 10}, {3, 5, 5, 3}, 2, 1},
+                              {{2, 1, 3, 4}, {2, 2, 3, 4}, 3, 2}};
+    uint64_t seed = 1;
+    for (const ConvCase& c : cases) {
+        Tensor x = random_tensor(c.x, seed++), w = random_tensor(c.w, seed++);
+        Tensor b = random_tensor({c.w[0], c.w[1]}, seed++);
+        Graph g;
+        Var y = conv1d(g.input(x), g.input(w), g.input(b), c.s, c.p);
+        expect_close(y.value(), naive_conv(x, w, &b, c.s, c.p), 1e-12);
+        Var y2 = conv1d(g.input(x), g.input(w), {}, c.s, c.p);
+        expect_close(y2.value(), naive_conv(x, w, nullptr, c.s, c.p), 1e-12);
+        // float32 agrees with the float64 result.
+        Var y3 = conv1d(g.input(x.to(DType::F32)), g.input(w.to(DType::F32)),
+                        g.input(b.to(DType::F32)), c.s, c.p);
+        ASSERT_EQ(y3.dtype(), DType::F32);
+        expect_close(y3.value(), y.value(), 1e-4);
+    }
+}
+
+TEST(Conv1d, GradCheckPerMemberSharedAndNoBias) {
+    auto f = [](int s, int p) {
+        return [s, p](Graph&, const std::vector<Var>& v) {
+            return conv1d(v[0], v[1], v.size() > 2 ? v[2] : Var{}, s, p);
+        };
+    };
+    check_gradients(f(1, 0), {random_tensor({2, 2, 3, 6}, 1), random_tensor({2, 3, 3, 3}, 2),
+                              random_tensor({2, 3}, 3)});
+    check_gradients(f(2, 1), {random_tensor({3, 2, 2, 7}, 4), random_tensor({3, 2, 2, 3}, 5),
+                              random_tensor({3, 2}, 6)});
+    check_gradients(f(2, 1), {random_tensor({1, 3, 1, 8}, 7), random_tensor({3, 4, 1, 5}, 8),
+                              random_tensor({3, 4}, 9)});
+    check_gradients(f(3, 2), {random_tensor({1, 2, 2, 5}, 10), random_tensor({2, 2, 2, 4}, 11)});
+}
+
+// Gradients do not depend on which other inputs need one; float32 matches float64.
+TEST(Conv1d, BackwardWithFrozenWeightAndFloat32) {
+    Tensor x = random_tensor({2, 3, 2, 9}, 1), w = random_tensor({2, 4, 2, 3}, 2);
+    Tensor b = random_tensor({2, 4}, 3), seed = random_tensor({2, 3, 4, 5}, 4);
+    Graph g1;
+    Var x1 = g1.variable(x), w1 = g1.variable(w), b1 = g1.variable(b);
+    g1.backward(conv1d(x1, w1, b1, 2, 1), seed);
+    Graph g2;
+    Var x2 = g2.variable(x);
+    g2.backward(conv1d(x2, g2.input(w), g2.input(b), 2, 1), seed);
+    expect_close(g2.grad(x2), g1.grad(x1), 1e-14);
+    Graph g3;
+    Var w3 = g3.variable(w.to(DType::F32));
+    Var b3 = g3.variable(b.to(DType::F32));
+    g3.backward(conv1d(g3.input(x.to(DType::F32)), w3, b3, 2, 1), seed.to(DType::F32));
+    expect_close(g3.grad(w3), g1.grad(w1), 1e-4);
+    expect_close(g3.grad(b3), g1.grad(b1), 1e-4);
+}
+
+TEST(Conv1d, RejectsMismatchedShapesAndDtypes) {
+    Graph g;
+    Var x = g.input(Tensor::zeros({2, 3, 4, 10}, DType::F64));
+    Var w = g.input(Tensor::zeros({2, 5, 3, 3}, DType::F64));
+    try {
+        conv1d(x, w);
+        FAIL() << "expected an error";
+    } catch (const Error& e) {
+        std::string m = e.what();
+        EXPECT_NE(m.find("conv1d"), std::string::npos) << m;
+        EXPECT_NE(m.find("[2, 3, 4, 10]"), std::string::npos) << m;
+        EXPECT_NE(m.find("[2, 5, 3, 3]"), std::string::npos) << m;
+    }
+    Var w32 = g.input(Tensor::zeros({2, 5, 4, 3}, DType::F32));
+    EXPECT_THROW(conv1d(x, w32), Error);
+    Var w3 = g.input(Tensor::zeros({3, 5, 4, 3}, DType::F64));
+    EXPECT_THROW(conv1d(x, w3), Error);
+    Var w4 = g.input(Tensor::zeros({2, 5, 4, 3}, DType::F64));
+    EXPECT_THROW(conv1d(x, w4, g.input(Tensor::zeros({2, 4}, DType::F64))), Error);
+    EXPECT_THROW(conv1d(x, w4, {}, 0, 0), Error);
+    Var wlong = g.input(Tensor::zeros({2, 5, 4, 13}, DType::F64));
+    EXPECT_THROW(conv1d(x, wlong), Error);
+}
+
+Tensor naive_pool(const Tensor& x, int k, int s, int p, bool is_max) {
+    int64_t L = x.shape().back(), rows = x.numel() / L, Lo = (L + 2 * p - k) / s + 1;
+    Shape os = x.shape();
+    os[os.rank() - 1] = Lo;
+    Tensor y = Tensor::zeros(os, DType::F64);
+    for (int64_t r = 0; r < rows; ++r)
+        for (int64_t o = 0; o < Lo; ++o) {
+            double acc = is_max ? -std::numeric_limits<double>::infinity() : 0.0;
+            for (int j = 0; j < k; ++j) {
+                int64_t i = o * s - p + j;
+                if (i < 0 || i >= L) continue;
+                double v = x.at(r * L + i);
+                acc = is_max ? std::max(acc, v) : acc + v;
+            }
+            y.set(r * Lo + o, is_max ? acc : acc / k);
+        }
+    return y;
+}
+
+TEST(Pool1d, ForwardMatchesNaive) {
+    struct C {
+        int k, s, p;
+    };
+    const C cases[] = {{2, -1, 0}, {3, 2, 1}, {3, 1, 1}, {4, 3, 2}, {5, 5, 0}};
+    Tensor x = random_tensor({2, 3, 2, 11}, 3);
+    for (const C& c : cases) {
+        Graph g;
+        int s = c.s < 0 ? c.k : c.s;
+        expect_close(max_pool1d(g.input(x), c.k, c.s, c.p).value(),
+                     naive_pool(x, c.k, s, c.p, true), 1e-15);
+        expect_close(avg_pool1d(g.input(x), c.k, c.s, c.p).value(),
+                     naive_pool(x, c.k, s, c.p, false), 1e-15);
+        Var y32 = avg_pool1d(g.input(x.to(DType::F32)), c.k, c.s, c.p);
+        expect_close(y32.value(), naive_pool(x, c.k, s, c.p, false), 1e-6);
+    }
+    // Padding zeros count in the average (count_include_pad=True).
+    Graph g;
+    Tensor ones = Tensor::full({1, 1, 1, 4}, 1.0, DType::F64);
+    Var a = avg_pool1d(g.input(ones), 2, 2, 1);
+    EXPECT_EQ(a.value().to_vector(), (std::vector<double>{0.5, 1.0, 0.5}));
+}
+
+TEST(Pool1d, GradCheck) {
+    for (int pad : {0, 1}) {
+        auto fmax = [pad](Graph&, const std::vector<Var>& v) {
+            return max_pool1d(v[0], 3, 2, pad);
+        };
+        auto favg = [pad](Graph&, const std::vector<Var>& v) {
+            return avg_pool1d(v[0], 3, 2, pad);
+        };
+        check_gradients(fmax, {random_tensor({2, 3, 2, 9}, 20 + uint64_t(pad))});
+        check_gradients(favg, {random_tensor({2, 3, 2, 9}, 30 + uint64_t(pad))});
+        check_gradients(fmax, {random_tensor({1, 2, 3, 8}, 40 + uint64_t(pad))});
+        check_gradients(favg, {random_tensor({1, 2, 3, 8}, 50 + uint64_t(pad))});
+    }
+    auto fdef = [](Graph&, const std::vector<Var>& v) { return max_pool1d(v[0], 2); };
+    check_gradients(fdef, {random_tensor({3, 2, 4}, 60)});
+}
+
+TEST(Pool1d, RejectsBadArguments) {
+    Graph g;
+    Var x = g.input(Tensor::zeros({2, 3, 4, 5}, DType::F64));
+    try {
+        max_pool1d(x, 2, 2, 2);
+        FAIL() << "expected an error";
+    } catch (const Error& e) {
+        std::string m = e.what();
+        EXPECT_NE(m.find("max_pool1d"), std::string::npos) << m;
+        EXPECT_NE(m.find("[2, 3, 4, 5]"), std::string::npos) << m;
+    }
+    EXPECT_THROW(avg_pool1d(x, 0), Error);
+    EXPECT_THROW(avg_pool1d(x, 7), Error);
+    EXPECT_THROW(max_pool1d(g.input(Tensor::zeros({2, 5}, DType::I32)), 2), Error);
+}
+
+}  // namespace
+}  // namespace benchtop
