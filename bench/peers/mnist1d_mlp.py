@@ -12,7 +12,8 @@ Variants (all: cross-entropy, Adam lr 1e-2, batch 100 taken in fixed order, rows
              through the stack, Adam on the stacked parameters
 
 Each variant: warm-up steps, then the best (minimum) of --reps timed runs. Prints one JSON
-object. Usage: /usr/bin/python3 bench/peers/mnist1d_mlp.py [--steps N] [--threads N]
+object: ms_per_step (best wall time) and cpu_ms_per_step (best process CPU time; equal to
+the wall time on an idle machine, and less disturbed by other processes on a shared one). Usage: /usr/bin/python3 bench/peers/mnist1d_mlp.py [--steps N] [--threads N]
 """
 import argparse
 import json
@@ -21,9 +22,25 @@ import platform
 import sys
 import time
 
-import torch
-import torch.nn as nn
-import torch.nn.functional as F
+
+def _threads_from_argv(argv):
+    for i, a in enumerate(argv):
+        if a == "--threads" and i + 1 < len(argv):
+            return argv[i + 1]
+        if a.startswith("--threads="):
+            return a.split("=", 1)[1]
+    return "1"
+
+
+# torch's BLAS here is the system one (BLAS_INFO=generic: OpenBLAS via libblas.so.3) and it
+# starts its own threads regardless of torch.set_num_threads; pin every runtime to the
+# requested thread count before torch (and with it the BLAS) is loaded.
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS"):
+    os.environ[_var] = _threads_from_argv(sys.argv[1:])
+
+import torch  # noqa: E402
+import torch.nn as nn  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
 
 N_TRAIN, N_IN, N_OUT, BATCH, ENSEMBLE = 4000, 40, 10, 100, 64
 
@@ -60,15 +77,23 @@ class MLP(nn.Module):
         return self.fc3(h2)
 
 
-def best_of(run, steps, warmup, reps):
-    """run(n) trains n steps and returns the last loss; returns (best ms/step, last loss)."""
+CPU_MS = {}  # variant -> best process-CPU ms/step (robust to other processes on the machine)
+
+
+def best_of(run, steps, warmup, reps, name):
+    """run(n) trains n steps and returns the last loss; returns (best wall ms/step, last loss).
+
+    The best process CPU time per step is recorded in CPU_MS[name]: with one thread it
+    equals the wall time on an idle machine, and it does not count time spent waiting for
+    a core that another process holds."""
     run(warmup)
-    best, loss = float("inf"), None
+    best, best_cpu, loss = float("inf"), float("inf"), None
     for _ in range(reps):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         loss = run(steps)
-        dt = time.perf_counter() - t0
-        best = min(best, dt)
+        dt, dc = time.perf_counter() - t0, time.process_time() - c0
+        best, best_cpu = min(best, dt), min(best_cpu, dc)
+    CPU_MS[name] = 1e3 * best_cpu / steps
     return 1e3 * best / steps, loss
 
 
@@ -93,7 +118,7 @@ def bench_single(data, args):
             opt.step()
         return float(loss)
 
-    return best_of(run, args.steps, args.warmup, args.reps)
+    return best_of(run, args.steps, args.warmup, args.reps, "single")
 
 
 def bench_loop64(data, args):
@@ -114,7 +139,7 @@ def bench_loop64(data, args):
             losses.append(float(loss))
         return sum(losses) / len(losses)
 
-    ms, loss = best_of(run, steps, max(1, args.warmup // 10), args.reps)
+    ms, loss = best_of(run, steps, max(1, args.warmup // 10), args.reps, "loop64")
     return ms, loss, steps
 
 
@@ -145,7 +170,7 @@ def bench_vmap64(data, args):
         with torch.no_grad():
             return float(loss_all(params, buffers, xb, yb).mean())
 
-    return best_of(run, args.steps, args.warmup, args.reps)
+    return best_of(run, args.steps, args.warmup, args.reps, "vmap64")
 
 
 def bench_bmm64(data, args):
@@ -180,7 +205,7 @@ def bench_bmm64(data, args):
             opt.step()
         return float(per_model.mean())
 
-    return best_of(run, args.steps, args.warmup, args.reps)
+    return best_of(run, args.steps, args.warmup, args.reps, "bmm64")
 
 
 def main():
@@ -225,6 +250,7 @@ def main():
                 out["ms_per_step"][name], out["final_loss"][name] = ms, loss
             except Exception as e:  # functorch may be unavailable or unsupported
                 out["errors"][name] = "%s: %s" % (type(e).__name__, e)
+    out["cpu_ms_per_step"] = dict(CPU_MS)
     print(json.dumps(out))
     return 0
 
