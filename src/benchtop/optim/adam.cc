@@ -5,6 +5,7 @@
 #include "benchtop/optim/adam.h"
 
 #include <cmath>
+#include <type_traits>
 
 namespace benchtop {
 
@@ -55,23 +56,32 @@ void Adam::step() {
                 const T eps_t = static_cast<T>(opt_.eps[k]);
                 const T wd_t = static_cast<T>(wd);
                 const T decay = static_cast<T>(1.0 - lr * wd);
-                T* p = e.value.data<T>() + k * n;
-                const T* gr = e.grad.data<T>() + k * n;
-                T* m = m_[i].data<T>() + k * n;
-                T* v = v_[i].data<T>() + k * n;
-                for (int64_t j = 0; j < n; ++j) {
-                    T g = gr[j];
-                    if (opt_.decoupled) {
-                        p[j] = p[j] * decay;
-                    } else if (wd != 0) {
-                        g = std::fma(wd_t, p[j], g);
+                T* __restrict p = e.value.data<T>() + k * n;
+                const T* __restrict gr = e.grad.data<T>() + k * n;
+                T* __restrict m = m_[i].data<T>() + k * n;
+                T* __restrict v = v_[i].data<T>() + k * n;
+                // One branch-free loop per weight-decay mode, so the compiler vectorises it.
+                auto update = [&](auto mode) {
+                    constexpr int kMode = decltype(mode)::value;  // 0 none, 1 L2, 2 decoupled
+                    for (int64_t j = 0; j < n; ++j) {
+                        T g = gr[j];
+                        T pj = p[j];
+                        if constexpr (kMode == 2) pj = pj * decay;
+                        if constexpr (kMode == 1) g = std::fma(wd_t, pj, g);
+                        T mj = std::fma(one_m_b1, g, m[j] * b1_t);
+                        T vj = v[j] * b2_t + one_m_b2 * g * g;
+                        T denom = std::sqrt(vj) / bc2_sqrt + eps_t;
+                        m[j] = mj;
+                        v[j] = vj;
+                        p[j] = pj + neg_step_size * mj / denom;
                     }
-                    m[j] = std::fma(one_m_b1, g, m[j] * b1_t);
-                    T vt = v[j] * b2_t;
-                    v[j] = vt + one_m_b2 * g * g;
-                    T denom = std::sqrt(v[j]) / bc2_sqrt;
-                    denom = denom + eps_t;
-                    p[j] = p[j] + neg_step_size * m[j] / denom;
+                };
+                if (opt_.decoupled) {
+                    update(std::integral_constant<int, 2>{});
+                } else if (wd != 0) {
+                    update(std::integral_constant<int, 1>{});
+                } else {
+                    update(std::integral_constant<int, 0>{});
                 }
             }
         });
