@@ -81,6 +81,13 @@ Tensor& Graph::grad(int32_t id) {
     return n.grad;
 }
 
+Tensor& Graph::grad_for_write(int32_t id, bool* overwrite) {
+    Node& n = node(id);
+    *overwrite = n.grad.raw() == nullptr;
+    if (*overwrite) n.grad = make_tensor(n.value.shape(), n.value.dtype());
+    return n.grad;
+}
+
 void Graph::backward(Var root) { backward(root, Tensor()); }
 
 void Graph::backward(Var root, const Tensor& seed) {

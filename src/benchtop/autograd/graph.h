@@ -92,6 +92,10 @@ public:
     // Gradient of a node, allocated zeroed on first use.
     Tensor& grad(int32_t id);
     Tensor& grad(Var v) { return grad(v.id); }
+    // Gradient of a node for an op that writes every element: when nothing has been
+    // accumulated yet it is allocated without zeroing and *overwrite is set, and the op must
+    // assign (=) instead of accumulating (+=). Saves a memset per intermediate gradient.
+    Tensor& grad_for_write(int32_t id, bool* overwrite);
 
     // Seeds d(sum of root)/d(root) = 1 and runs every recorded backward function once,
     // newest first.

@@ -84,16 +84,28 @@ void binary_backward_t(Graph& g, const Node& n) {
     const T* pb = b.data<T>();
     const T* dy = dout.data<T>();
     bool need_a = g.needs_grad(n.inputs[0]), need_b = g.needs_grad(n.inputs[1]);
-    T* da = need_a ? g.grad(n.inputs[0]).data<T>() : nullptr;
-    T* db = need_b ? g.grad(n.inputs[1]).data<T>() : nullptr;
     int64_t total = dout.numel();
     if (a.shape() == b.shape()) {
-        if (da)
-            for (int64_t i = 0; i < total; ++i) da[i] += bgrad_a<OP>(dy[i], pa[i], pb[i]);
-        if (db)
-            for (int64_t i = 0; i < total; ++i) db[i] += bgrad_b<OP>(dy[i], pa[i], pb[i]);
+        // Fetch db only after da is written: a and b may be the same node (x * x).
+        bool overwrite = false;
+        if (need_a) {
+            T* da = g.grad_for_write(n.inputs[0], &overwrite).data<T>();
+            if (overwrite)
+                for (int64_t i = 0; i < total; ++i) da[i] = bgrad_a<OP>(dy[i], pa[i], pb[i]);
+            else
+                for (int64_t i = 0; i < total; ++i) da[i] += bgrad_a<OP>(dy[i], pa[i], pb[i]);
+        }
+        if (need_b) {
+            T* db = g.grad_for_write(n.inputs[1], &overwrite).data<T>();
+            if (overwrite)
+                for (int64_t i = 0; i < total; ++i) db[i] = bgrad_b<OP>(dy[i], pa[i], pb[i]);
+            else
+                for (int64_t i = 0; i < total; ++i) db[i] += bgrad_b<OP>(dy[i], pa[i], pb[i]);
+        }
         return;
     }
+    T* da = need_a ? g.grad(n.inputs[0]).data<T>() : nullptr;
+    T* db = need_b ? g.grad(n.inputs[1]).data<T>() : nullptr;
     Bcast bc = make_bcast(a.shape(), b.shape(), dout.shape());
     bcast_rows(bc,
                [&](int64_t o, int64_t ia, int64_t ib, int64_t len, int64_t inc_a, int64_t inc_b) {
@@ -239,11 +251,17 @@ void unary_backward_t(Graph& g, const Node& n) {
     const T* x = g.node(n.inputs[0]).value.data<T>();
     const T* y = g.node(n.id).value.data<T>();
     const T* dy = g.node(n.id).grad.data<T>();
-    T* dx = g.grad(n.inputs[0]).data<T>();
+    bool overwrite = false;
+    T* dx = g.grad_for_write(n.inputs[0], &overwrite).data<T>();
     T p0 = static_cast<T>(n.farg[0]), p1 = static_cast<T>(n.farg[1]);
     int64_t total = g.node(n.id).value.numel();
     if constexpr (OP == UOp::Relu) {  // hot path: branch-free select
-        for (int64_t i = 0; i < total; ++i) dx[i] += x[i] > T(0) ? dy[i] : T(0);
+        if (overwrite)
+            for (int64_t i = 0; i < total; ++i) dx[i] = x[i] > T(0) ? dy[i] : T(0);
+        else
+            for (int64_t i = 0; i < total; ++i) dx[i] += x[i] > T(0) ? dy[i] : T(0);
+    } else if (overwrite) {
+        for (int64_t i = 0; i < total; ++i) dx[i] = dy[i] * uderiv<OP>(x[i], y[i], p0, p1);
     } else {
         for (int64_t i = 0; i < total; ++i) dx[i] += dy[i] * uderiv<OP>(x[i], y[i], p0, p1);
     }

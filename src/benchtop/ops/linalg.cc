@@ -103,10 +103,14 @@ void linear_backward_t(Graph& g, const Node& n) {
     const T* pw = w.data<T>();
     int64_t sx = d.Kx == 1 ? 0 : d.N * d.D;
     if (g.needs_grad(n.inputs[0])) {
-        T* dx = g.grad(n.inputs[0]).data<T>();
-        for (int64_t k = 0; k < d.K; ++k)  // dx[k] += dy[k] w[k]
+        bool overwrite = false;
+        T* dx = g.grad_for_write(n.inputs[0], &overwrite).data<T>();
+        for (int64_t k = 0; k < d.K; ++k) {  // dx[k] (+)= dy[k] w[k]
+            // A fresh gradient is assigned by the first GEMM that writes it (beta = 0).
+            T beta = overwrite && (sx != 0 || k == 0) ? T(0) : T(1);
             gemm(false, false, d.N, d.D, d.O, T(1), dy + k * d.N * d.O, d.O, pw + k * d.O * d.D,
-                 d.D, T(1), dx + k * sx, d.D);
+                 d.D, beta, dx + k * sx, d.D);
+        }
     }
     if (g.needs_grad(n.inputs[1])) {
         T* dw = g.grad(n.inputs[1]).data<T>();
