@@ -4,6 +4,7 @@
 //  ensemble64: 64 such MLPs of hidden width 64 as one stack (K = 64), same data.
 // Prints one JSON object (--json) or a table: ms per step and the final mean loss.
 //   build/bench_mlp_step --steps 2000 --threads 1 --json
+// --stack K trains the 64 members as stacks of K (default: one stack per thread).
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -91,7 +92,7 @@ Result train(const Data& data, int64_t members, int64_t hidden, int steps, uint6
 }  // namespace
 
 int main(int argc, char** argv) {
-    int steps = 2000, threads = 1, repeats = 3;
+    int steps = 2000, threads = 1, repeats = 3, stack = 0;
     bool json = false;
     std::string dir = std::string(BENCHTOP_SOURCE_DIR) + "/../shared/data/mnist1d";
     for (int i = 1; i < argc; ++i) {
@@ -100,9 +101,10 @@ int main(int argc, char** argv) {
         else if (a == "--threads" && i + 1 < argc) threads = std::stoi(argv[++i]);
         else if (a == "--repeats" && i + 1 < argc) repeats = std::stoi(argv[++i]);
         else if (a == "--data" && i + 1 < argc) dir = argv[++i];
+        else if (a == "--stack" && i + 1 < argc) stack = std::stoi(argv[++i]);
         else if (a == "--json") json = true;
         else {
-            std::fprintf(stderr, "usage: %s [--steps N] [--threads N] [--repeats N] [--data DIR] [--json]\n", argv[0]);
+            std::fprintf(stderr, "usage: %s [--steps N] [--threads N] [--repeats N] [--stack K] [--data DIR] [--json]\n", argv[0]);
             return 2;
         }
     }
@@ -117,7 +119,16 @@ int main(int argc, char** argv) {
         std::vector<std::thread> pool;
         for (int t = 0; t < threads; ++t)
             pool.emplace_back([&, t] {
-                parts[static_cast<size_t>(t)] = train(data, 64 / threads, 64, steps, 1000 + 64 / threads * t);
+                // Each thread trains its 64/T members as stacks of `stack` members, one
+                // after another; a step of all 64 costs the sum over its stacks.
+                const int per_thread = 64 / threads, k = stack > 0 ? stack : per_thread;
+                Result sum{0, 0};
+                for (int first = 0; first < per_thread; first += k) {
+                    Result r = train(data, k, 64, steps, 1000 + uint64_t(per_thread * t + first));
+                    sum.ms_per_step += r.ms_per_step;
+                    sum.final_loss += r.final_loss * k / per_thread;
+                }
+                parts[static_cast<size_t>(t)] = sum;
             });
         for (auto& th : pool) th.join();
         (void)t0;
