@@ -3,13 +3,7 @@
 // order so the output matches the frozen float64 data to a few ULPs.
 #include "benchtop/data/mnist1d.h"
 
-// Bit-exactness: no fused multiply-add contraction (-march=native would otherwise emit FMAs
-// that round differently from the NumPy/SciPy reference).
-#if defined(__clang__)
-#pragma clang fp contract(off)
-#elif defined(__GNUC__)
-#pragma GCC optimize("fp-contract=off")
-#endif
+#include "benchtop/data/exact_fp.h"  // first: no FMA contraction in this file
 
 #include <array>
 #include <cmath>

@@ -2,13 +2,7 @@
 // description in shared/specs/mnist1d.md section 2.5-2.6 (NumPy legacy RandomState).
 #include "benchtop/data/numpy_random.h"
 
-// Bit-exactness: no fused multiply-add contraction (-march=native would otherwise emit FMAs
-// that round differently from the NumPy/SciPy reference).
-#if defined(__clang__)
-#pragma clang fp contract(off)
-#elif defined(__GNUC__)
-#pragma GCC optimize("fp-contract=off")
-#endif
+#include "benchtop/data/exact_fp.h"  // first: no FMA contraction in this file
 
 #include <cmath>
 
