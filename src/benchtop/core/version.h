@@ -1,8 +1,13 @@
-// The benchtop version, stored with every run so results can be traced to the code that made them.
+// The benchtop version (CMake's project version), stored with every run so results can be traced
+// to the code that made them.
 #pragma once
 
 namespace benchtop {
 
-inline constexpr const char* kVersion = "0.2.0";
+#ifdef BENCHTOP_VERSION
+inline constexpr const char* kVersion = BENCHTOP_VERSION;
+#else
+inline constexpr const char* kVersion = "unknown";
+#endif
 
 }  // namespace benchtop

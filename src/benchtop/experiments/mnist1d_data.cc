@@ -1,0 +1,32 @@
+#include "benchtop/experiments/mnist1d_data.h"
+
+#include <map>
+#include <mutex>
+
+#include "benchtop/data/mnist1d_files.h"
+#include "benchtop/experiments/schema.h"
+
+namespace benchtop {
+
+std::shared_ptr<const Mnist1dData> mnist1d_dataset(const Mnist1dSource& src) {
+    static std::mutex mu;
+    static std::map<std::string, std::shared_ptr<const Mnist1dData>> cache;
+    const Mnist1dArgs& a = src.args;
+    Json key = {src.data_dir, src.shuffle_features, a.num_samples, a.train_split, a.template_len, a.padding_lo,
+                a.padding_hi, a.scale_coeff, a.max_translation, a.corr_noise_scale, a.iid_noise_scale,
+                a.shear_scale, a.shuffle_seq, a.final_seq_length, a.seed};
+    std::lock_guard<std::mutex> lock(mu);
+    auto it = cache.find(key.dump());
+    if (it != cache.end()) return it->second;
+    Mnist1dData d = to_float32(src.data_dir.empty() ? make_mnist1d(a) : load_mnist1d(src.data_dir));
+    if (src.shuffle_features) {
+        std::vector<int64_t> perm = feature_permutation(d.x_train.size(1), 42);
+        d.x_train = shuffle_features(d.x_train, perm);
+        d.x_test = shuffle_features(d.x_test, perm);
+    }
+    auto p = std::make_shared<const Mnist1dData>(std::move(d));
+    cache.emplace(key.dump(), p);
+    return p;
+}
+
+}  // namespace benchtop

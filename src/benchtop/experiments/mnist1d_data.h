@@ -1,0 +1,21 @@
+// MNIST-1D for the experiments: generated from the reference arguments (seed `data_seed`), or
+// read from a directory of frozen raw files, converted to float32 and cached per process so
+// every run of a sweep shares one copy (read-only after creation).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "benchtop/data/mnist1d.h"
+
+namespace benchtop {
+
+struct Mnist1dSource {
+    std::string data_dir;          // empty: generate
+    Mnist1dArgs args;              // generator arguments (ignored when data_dir is set)
+    bool shuffle_features = false; // the reference's fixed permutation of the 40 features
+};
+
+std::shared_ptr<const Mnist1dData> mnist1d_dataset(const Mnist1dSource& source);
+
+}  // namespace benchtop

@@ -1,0 +1,47 @@
+#include <algorithm>
+
+#include "benchtop/experiments/experiment.h"
+#include "benchtop/store/sha256.h"
+
+namespace benchtop {
+
+const Experiment& mnist1d_baselines_experiment();
+const Experiment& double_descent_experiment();
+
+const std::vector<const Experiment*>& all_experiments() {
+    static const std::vector<const Experiment*> list = {&mnist1d_baselines_experiment(),
+                                                          &double_descent_experiment()};
+    return list;
+}
+
+const Experiment& find_experiment(const std::string& name) {
+    std::string names;
+    for (const Experiment* e : all_experiments()) {
+        if (e->name() == name) return *e;
+        names += (names.empty() ? "" : ", ") + e->name();
+    }
+    // Accept underscores for dashes (double_descent == double-descent).
+    std::string dashed = name;
+    std::replace(dashed.begin(), dashed.end(), '_', '-');
+    for (const Experiment* e : all_experiments())
+        if (e->name() == dashed) return *e;
+    throw UsageError("unknown experiment '" + name + "'; known experiments: " + names);
+}
+
+std::string Experiment::pack_key(const Json& config) const {
+    Json c = config;
+    c.erase("seed");
+    return c.dump();
+}
+
+std::string run_key(const std::string& experiment, const Json& config) {
+    return sha256_hex(experiment + "\n" + config.dump()).substr(0, 32);
+}
+
+std::string group_key(const std::string& experiment, const Json& config) {
+    Json c = config;
+    c.erase("seed");
+    return sha256_hex(experiment + "\n" + c.dump()).substr(0, 32);
+}
+
+}  // namespace benchtop

@@ -1,0 +1,228 @@
+#include "benchtop/sweep/runner.h"
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <thread>
+
+namespace benchtop {
+
+std::vector<PlannedRun> plan_runs(const Experiment& exp, const std::vector<Json>& grid, const Store* store,
+                                  bool retry_failed) {
+    std::map<std::string, RunState> states;
+    if (store) states = store->states(exp.name());
+    std::vector<PlannedRun> runs;
+    std::set<std::string> seen;
+    for (const Json& c : grid) {
+        exp.check(c);
+        std::string key = run_key(exp.name(), c);
+        if (!seen.insert(key).second) continue;
+        PlannedRun r{c, key, true};
+        auto it = states.find(key);
+        if (it != states.end()) {
+            RunState s = it->second;
+            if (s == RunState::Complete || s == RunState::Diverged) r.todo = false;
+            if (s == RunState::Failed && !retry_failed) r.todo = false;
+        }
+        runs.push_back(std::move(r));
+    }
+    return runs;
+}
+
+std::vector<std::vector<size_t>> make_packs(const Experiment& exp, const std::vector<PlannedRun>& runs,
+                                            int64_t max_pack) {
+    if (max_pack <= 0) max_pack = exp.max_pack();
+    std::vector<std::vector<size_t>> packs;
+    std::map<std::string, size_t> open;  // pack key -> index of its open (not full) pack
+    for (size_t i = 0; i < runs.size(); ++i) {
+        if (!runs[i].todo) continue;
+        std::string key = exp.pack_key(runs[i].config);
+        auto it = open.find(key);
+        if (it == open.end() || static_cast<int64_t>(packs[it->second].size()) >= max_pack) {
+            packs.emplace_back();
+            open[key] = packs.size() - 1;
+            it = open.find(key);
+        }
+        packs[it->second].push_back(i);
+    }
+    return packs;
+}
+
+namespace {
+
+struct PackResult {
+    size_t pack;
+    std::vector<RunOutcome> outcomes;
+    std::optional<std::string> error;
+    bool interrupted = false;
+    double wall_s = 0;
+};
+
+}  // namespace
+
+RunnerReport run_grid(const Experiment& exp, const std::vector<Json>& grid, Store& store,
+                      const RunnerOptions& opt, const std::atomic<bool>& stop) {
+    using Clock = std::chrono::steady_clock;
+    const auto t0 = Clock::now();
+    RunnerReport rep;
+    // Rows a dead process left 'running' are interrupted (the caller holds the writer lock).
+    store.interrupt_stale(0.0);
+    std::vector<PlannedRun> runs = plan_runs(exp, grid, &store, opt.retry_failed);
+    std::vector<std::vector<size_t>> packs = make_packs(exp, runs, opt.max_pack);
+    rep.total = static_cast<int64_t>(runs.size());
+    for (const PlannedRun& r : runs) rep.skipped += r.todo ? 0 : 1;
+    rep.packs = static_cast<int64_t>(packs.size());
+
+    int64_t work = 0;
+    for (const auto& p : packs)
+        for (size_t i : p) work += exp.work_units(runs[i].config);
+    Progress progress(work, exp.name(), opt.progress);
+
+    std::mutex mu;
+    std::condition_variable cv_tasks, cv_done;
+    std::deque<size_t> tasks;
+    std::deque<PackResult> done;
+    bool closing = false;
+
+    auto worker = [&]() {
+        while (true) {
+            size_t p;
+            {
+                std::unique_lock<std::mutex> lock(mu);
+                cv_tasks.wait(lock, [&] { return closing || !tasks.empty(); });
+                if (tasks.empty()) return;
+                p = tasks.front();
+                tasks.pop_front();
+            }
+            PackResult res{p, {}, std::nullopt, false, 0};
+            auto ts = Clock::now();
+            try {
+                std::vector<Json> cfgs;
+                for (size_t i : packs[p]) cfgs.push_back(runs[i].config);
+                RunContext ctx;
+                ctx.stop = &stop;
+                ctx.advance = [&](int64_t n) { progress.advance(n); };
+                ctx.check_stop();
+                res.outcomes = exp.run_pack(cfgs, ctx);
+                BENCHTOP_CHECK(res.outcomes.size() == cfgs.size(), exp.name(), ": run_pack returned ",
+                               res.outcomes.size(), " outcomes for ", cfgs.size(), " runs");
+            } catch (const Interrupted&) {
+                res.interrupted = true;
+            } catch (const std::exception& e) {
+                res.error = e.what();
+            }
+            res.wall_s = std::chrono::duration<double>(Clock::now() - ts).count();
+            {
+                std::lock_guard<std::mutex> lock(mu);
+                done.push_back(std::move(res));
+            }
+            cv_done.notify_one();
+        }
+    };
+
+    const int jobs = std::max(1, std::min<int>(opt.jobs, static_cast<int>(std::max<size_t>(1, packs.size()))));
+    std::vector<std::thread> threads;
+    for (int j = 0; j < jobs; ++j) threads.emplace_back(worker);
+
+    std::map<size_t, std::vector<int64_t>> run_ids;  // pack -> store run ids
+    size_t next = 0, in_flight = 0;
+    auto dispatch = [&]() {
+        while (next < packs.size() && in_flight < static_cast<size_t>(jobs) && !stop.load()) {
+            std::vector<int64_t> ids;
+            for (size_t m = 0; m < packs[next].size(); ++m) {
+                const PlannedRun& r = runs[packs[next][m]];
+                RunSpec spec;
+                spec.experiment = exp.name();
+                spec.run_key = r.run_key;
+                spec.group_key = group_key(exp.name(), r.config);
+                spec.seed = r.config.contains("seed") ? r.config["seed"].get<int64_t>() : 0;
+                spec.config_json = r.config.dump();
+                spec.batch_id = static_cast<int64_t>(next);
+                spec.member = static_cast<int64_t>(m);
+                spec.worker = opt.worker;
+                ids.push_back(store.start_run(spec));
+            }
+            run_ids[next] = std::move(ids);
+            {
+                std::lock_guard<std::mutex> lock(mu);
+                tasks.push_back(next);
+            }
+            cv_tasks.notify_one();
+            ++next;
+            ++in_flight;
+        }
+    };
+
+    auto store_result = [&](PackResult& res) {
+        const std::vector<int64_t>& ids = run_ids[res.pack];
+        if (res.interrupted) {
+            rep.interrupted += store.mark_interrupted(ids);
+            return;
+        }
+        for (size_t m = 0; m < ids.size(); ++m) {
+            RunOutcome out;
+            if (res.error) {
+                out.state = RunState::Failed;
+                out.error = *res.error;
+                rep.errors.push_back(runs[packs[res.pack][m]].config.dump() + ": " + *res.error);
+            } else {
+                out = std::move(res.outcomes[m]);
+            }
+            // A pack's members share its wall time; each run is charged an equal share.
+            out.wall_s = res.wall_s / static_cast<double>(ids.size());
+            store.finish_run(ids[m], out);
+            if (out.state == RunState::Complete) ++rep.complete;
+            else if (out.state == RunState::Diverged) ++rep.diverged;
+            else ++rep.failed;
+        }
+    };
+
+    try {
+        dispatch();
+        auto last_beat = Clock::now();
+        while (in_flight > 0) {
+            std::deque<PackResult> ready;
+            {
+                std::unique_lock<std::mutex> lock(mu);
+                cv_done.wait_for(lock, std::chrono::milliseconds(250), [&] { return !done.empty(); });
+                ready.swap(done);
+            }
+            for (PackResult& r : ready) {
+                store_result(r);
+                --in_flight;
+            }
+            if (Clock::now() - last_beat > std::chrono::seconds(5)) {
+                std::vector<int64_t> live;
+                for (const auto& [p, ids] : run_ids) live.insert(live.end(), ids.begin(), ids.end());
+                store.heartbeat(live);
+                last_beat = Clock::now();
+            }
+            for (const PackResult& r : ready) run_ids.erase(r.pack);
+            dispatch();
+        }
+    } catch (...) {
+        {
+            std::lock_guard<std::mutex> lock(mu);
+            closing = true;
+            tasks.clear();
+        }
+        cv_tasks.notify_all();
+        for (std::thread& t : threads) t.join();
+        throw;
+    }
+    {
+        std::lock_guard<std::mutex> lock(mu);
+        closing = true;
+    }
+    cv_tasks.notify_all();
+    for (std::thread& t : threads) t.join();
+    progress.finish();
+    rep.wall_s = std::chrono::duration<double>(Clock::now() - t0).count();
+    return rep;
+}
+
+}  // namespace benchtop

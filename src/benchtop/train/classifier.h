@@ -1,0 +1,84 @@
+// Classifier models and the training loop shared by the experiments: a stack of K members of one
+// architecture trained together on MNIST-1D-shaped data ([N, D] float32 inputs, int32 labels),
+// with evaluation on the full train and test sets at fixed steps, per-member divergence
+// detection and per-member learning curves.
+//
+// Batching follows the MNIST-1D reference protocol by default: step s uses rows
+// [(batch * s) mod N, +batch) in fixed order, shared by every member. With `shuffle_each_epoch`
+// every member draws its own permutation per epoch from its seed (stream Purpose::DataOrder),
+// so its batches, and hence its result, do not depend on which stack it ran in.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "benchtop/nn/cnn.h"
+#include "benchtop/nn/gru.h"
+#include "benchtop/nn/mlp.h"
+#include "benchtop/nn/params.h"
+#include "benchtop/optim/optimizer.h"
+
+namespace benchtop {
+
+enum class ModelKind { Logistic, Mlp, Cnn, Gru, DeepMlp };
+
+struct ClassifierSpec {
+    ModelKind kind = ModelKind::Mlp;
+    int64_t in = 40;
+    int64_t out = 10;
+    int64_t width = 100;       // MLP hidden units, CNN channels, GRU hidden size
+    int64_t depth = 2;         // DeepMlp: number of hidden layers
+    bool residual = true;      // Mlp: the reference residual form
+};
+
+ModelKind model_kind_from_string(const std::string& name);   // logistic, mlp, cnn, gru
+void add_classifier_params(ParamSet& ps, const ClassifierSpec& spec);
+// x [K or 1, B, in] -> logits [K, B, out].
+Var classifier_forward(ParamSet& ps, const ClassifierSpec& spec, Var x);
+int64_t classifier_param_count(const ClassifierSpec& spec);
+
+struct ClassifierData {
+    const Tensor* x_train;   // [N, D] F32
+    const Tensor* y_train;   // [N] I32 shared, or [K, N] one label set per member (label noise)
+    const Tensor* x_test;    // [M, D] F32
+    const Tensor* y_test;    // [M] I32
+};
+
+enum class OptimizerKind { Adam, Sgd };
+
+struct TrainOptions {
+    int64_t steps = 6000;          // updates at steps 0..steps inclusive (the reference loop)
+    int64_t batch = 100;
+    int64_t eval_every = 250;      // evaluate after steps 0, eval_every, ..., and the last
+    OptimizerKind optimizer = OptimizerKind::Adam;
+    PerMember lr = 1e-2;
+    PerMember momentum = 0.0;      // SGD only
+    PerMember weight_decay = 0.0;
+    bool shuffle_each_epoch = false;
+    std::vector<uint64_t> seeds;   // one per member: data order streams (and nothing else)
+    // Called after each step with the number of steps done so far; may throw to stop.
+    std::function<void(int64_t)> on_step;
+};
+
+struct MemberCurve {
+    std::vector<int64_t> steps;
+    std::vector<double> train_loss, train_acc, test_loss, test_acc;
+    int64_t diverged_at = -1;      // first step whose training loss was not finite
+    double final_batch_loss = 0;
+};
+
+// Trains every member of ps (already initialised) in one stacked pass.
+std::vector<MemberCurve> train_classifier(ParamSet& ps, const ClassifierSpec& spec, const ClassifierData& data,
+                                          const TrainOptions& options);
+
+// Mean cross-entropy and accuracy of every member on (x, y), evaluated in chunks.
+struct EvalResult {
+    std::vector<double> loss, acc;
+};
+EvalResult evaluate_classifier(ParamSet& ps, const ClassifierSpec& spec, const Tensor& x, const Tensor& y);
+
+}  // namespace benchtop

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# End-to-end checks of the benchtop command line: usage errors exit 2 with one clear line and
+# leave the database untouched; a small run is stored, shown, exported and drawn; data export.
+#   tests/cli/cli_test.sh path/to/benchtop
+set -u
+BT=$(realpath "$1")
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+cd "$T"
+fails=0
+check() {  # check "what" condition...
+    local what=$1; shift
+    if "$@"; then echo "ok   $what"; else echo "FAIL $what"; fails=$((fails + 1)); fi
+}
+expect_usage() {  # expect_usage "needle" args...: exit 2, one line on stderr containing needle
+    local needle=$1; shift
+    "$BT" "$@" >out.txt 2>err.txt
+    local rc=$?
+    check "exit 2 for: $*" test "$rc" -eq 2
+    check "stderr names '$needle' for: $*" grep -q -- "$needle" err.txt
+    check "one line on stderr for: $*" test "$(wc -l <err.txt)" -eq 1
+}
+
+check "list names mnist1d-baselines" bash -c "'$BT' list | grep -q '^mnist1d-baselines '"
+check "describe prints parameters" bash -c "'$BT' describe mnist1d-baselines | grep -q 'shuffle_features'"
+
+# A tiny real run to create the database.
+"$BT" run mnist1d-baselines model=logistic,mlp shuffle_features=false steps=40 eval_every=20 --db r.db \
+    --out figs --quiet
+check "small run exits 0" test $? -eq 0
+check "database created" test -s r.db
+check "figure svg written" test -s figs/mnist1d-baselines.svg
+check "figure png written" test -s figs/mnist1d-baselines.png
+sum_before=$(sqlite3 r.db "select count(*), group_concat(run_key) from runs; select count(*) from metrics;")
+
+expect_usage "unknown experiment" run no-such-exp --db r.db
+expect_usage "did you mean steps" run mnist1d-baselines stpes=3 --db r.db
+expect_usage "steps" run mnist1d-baselines steps=abc --db r.db
+expect_usage "one of logistic, mlp, cnn, gru" run mnist1d-baselines model=resnet --db r.db
+expect_usage "lr" run mnist1d-baselines lr=-1 --db r.db
+expect_usage "key=value" run mnist1d-baselines steps --db r.db
+expect_usage "batch" run mnist1d-baselines batch=0 --db fresh.db
+check "no database created by a usage error" test ! -e fresh.db
+sum_after=$(sqlite3 r.db "select count(*), group_concat(run_key) from runs; select count(*) from metrics;")
+check "database untouched by usage errors" test "$sum_before" = "$sum_after"
+
+# Resume: the same command runs nothing new.
+"$BT" run mnist1d-baselines model=logistic,mlp shuffle_features=false steps=40 eval_every=20 --db r.db \
+    --out figs >resume.txt 2>&1
+check "re-run skips stored runs" grep -q "2 stored before, 0 complete" resume.txt
+check "still two runs" test "$(sqlite3 r.db 'select count(*) from runs')" -eq 2
+
+"$BT" show --db r.db mnist1d-baselines >show.txt
+check "show lists both models" bash -c "grep -q logistic show.txt && grep -q mlp show.txt"
+check "show has test_acc column" grep -q test_acc show.txt
+"$BT" export mnist1d-baselines --db r.db --format csv >runs.csv
+check "csv has header + 2 rows" test "$(wc -l <runs.csv)" -eq 3
+check "csv header has config and summaries" bash -c "head -1 runs.csv | grep -q 'model' && head -1 runs.csv | grep -q 'test_acc'"
+"$BT" export mnist1d-baselines --db r.db --format jsonl >runs.jsonl
+check "jsonl has 2 objects" test "$(wc -l <runs.jsonl)" -eq 2
+check "jsonl has summaries" grep -q '"summaries"' runs.jsonl
+check "dry run prints the grid" bash -c "'$BT' run mnist1d-baselines seed=0..2 --dry-run --db r.db | grep -q '24 runs in the grid'"
+
+echo "not a database" >bad.db
+"$BT" show --db bad.db >/dev/null 2>err.txt
+check "non-database file is a clear error" bash -c "grep -q 'not a benchtop results database' err.txt"
+check "non-database file untouched" test "$(cat bad.db)" = "not a database"
+expect_usage "no results database" show --db missing.db
+
+"$BT" data mnist1d num_samples=200 --out gen >/dev/null
+check "data writes raw files" bash -c "test -s gen/x_train.f64 && test -s gen/y_test.u8 && test -s gen/x_train.f32"
+check "data sizes (160 x 40 float64)" test "$(stat -c %s gen/x_train.f64)" -eq $((160 * 40 * 8))
+expect_usage "unknown key" data mnist1d colour=3 --out gen2
+
+if [ "$fails" -ne 0 ]; then echo "$fails checks failed"; exit 1; fi
+echo "all checks passed"
