@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "benchtop/data/mnist1d.h"
+#include "benchtop/experiments/experiment.h"
 #include "benchtop/data/mnist1d_files.h"
 #include "benchtop/io/safetensors.h"
 #include "benchtop/nn/mlp.h"
@@ -152,6 +153,33 @@ TEST(MlpTrajectory, InitLoadsWithPyTorchNamesAndLayouts) {
 TEST(MlpTrajectory, SingleMemberFollowsPyTorch) { run_trajectory(1); }
 
 TEST(MlpTrajectory, StackedMembersEachFollowPyTorch) { run_trajectory(3); }
+
+// The same through the experiment a user runs: `benchtop run mnist1d-baselines model=mlp
+// init_from=... steps=99 eval_every=1` (generated data, fixed batch order, Adam 1e-2).
+TEST(MlpTrajectory, Mnist1dBaselinesExperimentFollowsPyTorch) {
+    const json doc = golden::load("mlp_trajectory.json");
+    const std::vector<double> ref_test = doc.at("test_loss").get<std::vector<double>>();
+    const Experiment& exp = find_experiment("mnist1d-baselines");
+    Json cfg;
+    for (const ParamSpec& p : exp.schema().params())
+        cfg[p.name] = p.default_value.is_array() ? p.default_value[0] : p.default_value;
+    cfg["model"] = "mlp";
+    cfg["shuffle_features"] = false;
+    cfg["steps"] = static_cast<int64_t>(ref_test.size()) - 1;
+    cfg["eval_every"] = 1;
+    cfg["init_from"] = init_path();
+    RunContext ctx;
+    std::vector<RunOutcome> out = exp.run_pack({cfg}, ctx);
+    ASSERT_EQ(out.size(), 1u);
+    size_t seen = 0;
+    for (const Metric& m : out[0].metrics) {
+        if (m.key != "test_loss") continue;
+        ASSERT_LT(static_cast<size_t>(m.step), ref_test.size());
+        EXPECT_NEAR(m.value, ref_test[static_cast<size_t>(m.step)], kLossTol) << "after step " << m.step;
+        ++seen;
+    }
+    EXPECT_EQ(seen, ref_test.size());
+}
 
 }  // namespace
 }  // namespace benchtop

@@ -5,6 +5,7 @@
 // regression, which see an unordered vector anyway, are unaffected.
 // Reference: Greydanus & Kobak, "Scaling down deep learning with MNIST-1D" (ICML 2024),
 // table of baselines; protocol of shared/specs/mnist1d.md section 5.
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -54,6 +55,8 @@ public:
             .integer("batch", 100, 1, 1e6, "minibatch size; batches are taken in fixed order")
             .integer("eval_every", 250, 1, 1e7, "evaluate on the full train and test sets every this many steps")
             .integer("seed", 42, 0, 9e15, "seed of the model initialisation")
+            .real("label_noise", 0.0, 0.0, 1.0,
+                  "fraction of training labels replaced by a uniform random label (drawn from seed)")
             .integer("data_seed", 42, 0, 4294967295.0, "seed of the MNIST-1D generator (42 = the frozen set)")
             .text("data_dir", "", "directory of frozen MNIST-1D raw files to read instead of generating")
             .text("init_from", "",
@@ -83,7 +86,8 @@ public:
     std::string pack_key(const Json& config) const override {
         Json c = config;
         c.erase("seed");
-        c.erase("lr");  // per-member learning rates are first-class
+        c.erase("lr");  // per-member learning rates and label noise are first-class
+        c.erase("label_noise");
         c.erase("init_from");
         c.erase("save_to");
         return c.dump();
@@ -114,6 +118,20 @@ public:
             if (!init.empty()) load_params(expand_path(init, cfgs[size_t(k)]), ps, k);
         }
 
+        // Label noise is per run (drawn from its seed), so members may differ: labels [K, N].
+        bool noisy = false;
+        for (const Json& c : cfgs) noisy = noisy || c["label_noise"].get<double>() > 0;
+        Tensor noisy_labels;
+        if (noisy) {
+            const int64_t N = data->y_train.size(0);
+            noisy_labels = Tensor::empty({K, N}, DType::I32);
+            for (int64_t k = 0; k < K; ++k) {
+                Tensor y = apply_label_noise(data->y_train, cfgs[size_t(k)]["label_noise"].get<double>(),
+                                             seeds[size_t(k)]);
+                std::copy_n(y.data<int32_t>(), N, noisy_labels.data<int32_t>() + k * N);
+            }
+        }
+
         TrainOptions o;
         o.steps = c0["steps"].get<int64_t>();
         o.batch = std::min<int64_t>(c0["batch"].get<int64_t>(), data->x_train.size(0));
@@ -125,7 +143,7 @@ public:
             if (ctx.advance) ctx.advance(K);
         };
         std::vector<MemberCurve> curves = train_classifier(
-            ps, spec, {&data->x_train, &data->y_train, &data->x_test, &data->y_test}, o);
+            ps, spec, {&data->x_train, noisy ? &noisy_labels : &data->y_train, &data->x_test, &data->y_test}, o);
 
         std::vector<RunOutcome> out;
         for (int64_t k = 0; k < K; ++k) {
