@@ -1,5 +1,6 @@
 #include "benchtop/sweep/runner.h"
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -77,10 +78,26 @@ RunnerReport run_grid(const Experiment& exp, const std::vector<Json>& grid, Stor
     for (const PlannedRun& r : runs) rep.skipped += r.todo ? 0 : 1;
     rep.packs = static_cast<int64_t>(packs.size());
 
+    // Progress and scheduling in estimated microseconds of work, so the ETA is right when runs
+    // differ in cost; the longest packs start first (shortest makespan on a pool).
+    std::vector<int64_t> pack_cost(packs.size(), 0), pack_weight(packs.size(), 1);
     int64_t work = 0;
-    for (const auto& p : packs)
-        for (size_t i : p) work += exp.work_units(runs[i].config);
+    for (size_t p = 0; p < packs.size(); ++p) {
+        const Json& c = runs[packs[p][0]].config;
+        pack_weight[p] = std::max<int64_t>(1, static_cast<int64_t>(1e6 * exp.seconds_per_unit(c)));
+        for (size_t i : packs[p]) pack_cost[p] += exp.work_units(runs[i].config) * pack_weight[p];
+        work += pack_cost[p];
+    }
+    std::vector<size_t> order(packs.size());
+    for (size_t p = 0; p < order.size(); ++p) order[p] = p;
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return pack_cost[a] > pack_cost[b]; });
     Progress progress(work, exp.name(), opt.progress);
+    const int64_t n_todo = rep.total - rep.skipped;
+    int64_t n_finished = 0;
+    auto note_runs = [&]() {
+        progress.set_note(std::to_string(n_finished) + "/" + std::to_string(n_todo) + " runs");
+    };
+    note_runs();
 
     std::mutex mu;
     std::condition_variable cv_tasks, cv_done;
@@ -105,7 +122,8 @@ RunnerReport run_grid(const Experiment& exp, const std::vector<Json>& grid, Stor
                 for (size_t i : packs[p]) cfgs.push_back(runs[i].config);
                 RunContext ctx;
                 ctx.stop = &stop;
-                ctx.advance = [&](int64_t n) { progress.advance(n); };
+                const int64_t weight = pack_weight[p];
+                ctx.advance = [&progress, weight](int64_t n) { progress.advance(n * weight); };
                 ctx.check_stop();
                 res.outcomes = exp.run_pack(cfgs, ctx);
                 BENCHTOP_CHECK(res.outcomes.size() == cfgs.size(), exp.name(), ": run_pack returned ",
@@ -132,24 +150,25 @@ RunnerReport run_grid(const Experiment& exp, const std::vector<Json>& grid, Stor
     size_t next = 0, in_flight = 0;
     auto dispatch = [&]() {
         while (next < packs.size() && in_flight < static_cast<size_t>(jobs) && !stop.load()) {
+            const size_t pk = order[next];
             std::vector<int64_t> ids;
-            for (size_t m = 0; m < packs[next].size(); ++m) {
-                const PlannedRun& r = runs[packs[next][m]];
+            for (size_t m = 0; m < packs[pk].size(); ++m) {
+                const PlannedRun& r = runs[packs[pk][m]];
                 RunSpec spec;
                 spec.experiment = exp.name();
                 spec.run_key = r.run_key;
                 spec.group_key = group_key(exp.name(), r.config);
                 spec.seed = r.config.contains("seed") ? r.config["seed"].get<int64_t>() : 0;
                 spec.config_json = r.config.dump();
-                spec.batch_id = static_cast<int64_t>(next);
+                spec.batch_id = static_cast<int64_t>(pk);
                 spec.member = static_cast<int64_t>(m);
                 spec.worker = opt.worker;
                 ids.push_back(store.start_run(spec));
             }
-            run_ids[next] = std::move(ids);
+            run_ids[pk] = std::move(ids);
             {
                 std::lock_guard<std::mutex> lock(mu);
-                tasks.push_back(next);
+                tasks.push_back(pk);
             }
             cv_tasks.notify_one();
             ++next;
@@ -194,6 +213,8 @@ RunnerReport run_grid(const Experiment& exp, const std::vector<Json>& grid, Stor
             for (PackResult& r : ready) {
                 store_result(r);
                 --in_flight;
+                n_finished += static_cast<int64_t>(packs[r.pack].size());
+                note_runs();
             }
             if (Clock::now() - last_beat > std::chrono::seconds(5)) {
                 std::vector<int64_t> live;
