@@ -220,10 +220,12 @@ std::vector<std::string> DoubleDescent::draw(const Store& store, const std::stri
     by_width.xlabel = "hidden units per layer (channels for the CNN)";
     by_width.ylabel = "error (fraction misclassified)";
     by_width.logx = true;
+    by_width.key_position = "bottom left";
     by_params.title = "Final error against parameter count";
     by_params.xlabel = "parameters";
     by_params.ylabel = "error (fraction misclassified)";
     by_params.logx = true;
+    by_params.key_position = "bottom left";
     int color = 0;
     double n_train = 0;
     for (const RunRow& r : store.runs(name())) {

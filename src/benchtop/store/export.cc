@@ -94,10 +94,15 @@ bool is_number(const std::string& s) {
 
 void export_csv(const Store& store, const std::string& experiment, std::ostream& out) {
     Loaded l = load(store, experiment);
+    // Column names stay unique: a config key named like a fixed column is that column, and a
+    // summary named like a config key or fixed column is written "summary.<key>".
+    const std::set<std::string> fixed = {"run_id", "experiment", "run_key", "seed", "state", "wall_s"};
+    for (const std::string& k : fixed) l.config_keys.erase(k);
     std::vector<std::string> header = {"run_id", "experiment", "run_key"};
     header.insert(header.end(), l.config_keys.begin(), l.config_keys.end());
     header.insert(header.end(), {"seed", "state", "wall_s"});
-    header.insert(header.end(), l.summary_keys.begin(), l.summary_keys.end());
+    for (const std::string& k : l.summary_keys)
+        header.push_back(fixed.count(k) || l.config_keys.count(k) ? "summary." + k : k);
     auto write_line = [&out](const std::vector<std::string>& fields) {
         for (size_t i = 0; i < fields.size(); ++i) out << (i ? "," : "") << csv_field(fields[i]);
         out << '\n';
