@@ -6,6 +6,7 @@
 #include <numeric>
 
 #include "benchtop/core/rng.h"
+#include "benchtop/nn/deep_mlp.h"
 #include "benchtop/ops/ops.h"
 #include "benchtop/optim/adam.h"
 #include "benchtop/optim/sgd.h"
@@ -24,6 +25,9 @@ ModelKind model_kind_from_string(const std::string& name) {
 namespace {
 MlpSpec mlp_spec(const ClassifierSpec& s) { return {.in = s.in, .hidden = s.width, .out = s.out, .residual = s.residual}; }
 CnnSpec cnn_spec(const ClassifierSpec& s) { return {.length = s.in, .channels = s.width, .out = s.out}; }
+DeepMlpSpec deep_spec(const ClassifierSpec& s) {
+    return {.in = s.in, .hidden = std::vector<int64_t>(static_cast<size_t>(s.depth), s.width), .out = s.out};
+}
 GruSpec gru_spec(const ClassifierSpec& s) { return {.length = s.in, .input = 1, .hidden = s.width, .out = s.out}; }
 }  // namespace
 
@@ -36,17 +40,7 @@ void add_classifier_params(ParamSet& ps, const ClassifierSpec& spec) {
         case ModelKind::Mlp: add_mlp_params(ps, mlp_spec(spec)); return;
         case ModelKind::Cnn: add_cnn_params(ps, cnn_spec(spec)); return;
         case ModelKind::Gru: add_gru_params(ps, gru_spec(spec)); return;
-        case ModelKind::DeepMlp: {
-            int64_t prev = spec.in;
-            for (int64_t l = 0; l <= spec.depth; ++l) {
-                int64_t o = l == spec.depth ? spec.out : spec.width;
-                std::string p = "layers." + std::to_string(l);
-                ps.add(p + ".weight", {o, prev});
-                ps.add(p + ".bias", {o});
-                prev = o;
-            }
-            return;
-        }
+        case ModelKind::DeepMlp: add_deep_mlp_params(ps, deep_spec(spec)); return;
     }
 }
 
@@ -57,15 +51,7 @@ Var classifier_forward(ParamSet& ps, const ClassifierSpec& spec, Var x) {
         case ModelKind::Mlp: return mlp_forward(ps, mlp_spec(spec), x);
         case ModelKind::Cnn: return cnn_forward(ps, cnn_spec(spec), x);
         case ModelKind::Gru: return gru_forward(ps, gru_spec(spec), x);
-        case ModelKind::DeepMlp: {
-            Var h = x;
-            for (int64_t l = 0; l <= spec.depth; ++l) {
-                std::string p = "layers." + std::to_string(l);
-                h = linear(h, ps.var(g, p + ".weight"), ps.var(g, p + ".bias"));
-                if (l < spec.depth) h = relu(h);
-            }
-            return h;
-        }
+        case ModelKind::DeepMlp: return deep_mlp_forward(ps, deep_spec(spec), x);
     }
     fail("classifier_forward: unknown model kind");
 }
