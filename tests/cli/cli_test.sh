@@ -61,6 +61,20 @@ check "jsonl has 2 objects" test "$(wc -l <runs.jsonl)" -eq 2
 check "jsonl has summaries" grep -q '"summaries"' runs.jsonl
 check "dry run prints the grid" bash -c "'$BT' run mnist1d-baselines seed=0..2 --dry-run --db r.db | grep -q '24 runs in the grid'"
 
+# Weights out and back in: save_to writes PyTorch-layout safetensors, init_from reads them; a
+# run of 0 steps from them reproduces the saved model's test accuracy.
+"$BT" run mnist1d-baselines model=mlp shuffle_features=false steps=60 eval_every=60 save_to='w/{model}-{seed}.safetensors' \
+    --db w.db --quiet --no-figures
+check "save_to wrote the weights" test -s w/mlp-42.safetensors
+check "safetensors header names linear1.weight" grep -q "linear1.weight" w/mlp-42.safetensors
+"$BT" run mnist1d-baselines model=mlp shuffle_features=false steps=0 eval_every=1 init_from=w/mlp-42.safetensors \
+    lr=1e-12 --db w.db --quiet --no-figures
+acc_saved=$(sqlite3 w.db "select s.value from summaries s join runs r using(run_id) where s.key='test_acc' and json_extract(r.config_json,'$.steps')=60")
+acc_loaded=$(sqlite3 w.db "select s.value from summaries s join runs r using(run_id) where s.key='test_acc' and json_extract(r.config_json,'$.steps')=0")
+check "init_from restores the trained model ($acc_saved vs $acc_loaded)" test "$acc_saved" = "$acc_loaded"
+"$BT" run mnist1d-baselines model=cnn init_from=w/mlp-42.safetensors steps=1 --db w.db --quiet --no-figures 2>err.txt
+check "init_from with the wrong model fails with a message naming a tensor" grep -q "conv1" err.txt
+
 echo "not a database" >bad.db
 "$BT" show --db bad.db >/dev/null 2>err.txt
 check "non-database file is a clear error" bash -c "grep -q 'not a benchtop results database' err.txt"
