@@ -72,6 +72,12 @@ public:
         double macs = c["model"] == "mlp" ? b * (40 * w + w * w + 10 * w) : b * (w * 5 * 19 + 2 * w * w * 3 * 8);
         return 3 * macs * 4e-10 + 2e-5;
     }
+    int64_t max_pack(const Json& c) const override {
+        // Measured (docs/experiments/double-descent.md): stacking pays while a stack's hidden
+        // activations (members x batch x width floats) stay within about 64 KB.
+        int64_t per_member = c["batch"].get<int64_t>() * c["width"].get<int64_t>();
+        return std::clamp<int64_t>(16384 / std::max<int64_t>(1, per_member), 1, 8);
+    }
     std::string pack_key(const Json& config) const override {
         Json c = config;
         c.erase("seed");

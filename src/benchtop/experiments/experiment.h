@@ -48,7 +48,12 @@ public:
     virtual double seconds_per_unit(const Json& config) const = 0;
     // Configurations with equal pack keys may run as members of one stacked pass.
     virtual std::string pack_key(const Json& config) const;
-    virtual int64_t max_pack() const { return 8; }
+    // Most configurations (like `config`) worth stacking: a stack is faster only while its
+    // activations stay in cache, so wide models pack fewer members.
+    virtual int64_t max_pack(const Json& config) const {
+        (void)config;
+        return 8;
+    }
     // Runs the configurations (all with one pack key) and returns one outcome per configuration,
     // each exactly what it would be if it ran alone.
     virtual std::vector<RunOutcome> run_pack(const std::vector<Json>& configs, RunContext& ctx) const = 0;

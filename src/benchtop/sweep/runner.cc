@@ -36,14 +36,14 @@ std::vector<PlannedRun> plan_runs(const Experiment& exp, const std::vector<Json>
 
 std::vector<std::vector<size_t>> make_packs(const Experiment& exp, const std::vector<PlannedRun>& runs,
                                             int64_t max_pack) {
-    if (max_pack <= 0) max_pack = exp.max_pack();
     std::vector<std::vector<size_t>> packs;
     std::map<std::string, size_t> open;  // pack key -> index of its open (not full) pack
     for (size_t i = 0; i < runs.size(); ++i) {
         if (!runs[i].todo) continue;
         std::string key = exp.pack_key(runs[i].config);
         auto it = open.find(key);
-        if (it == open.end() || static_cast<int64_t>(packs[it->second].size()) >= max_pack) {
+        const int64_t limit = max_pack > 0 ? max_pack : exp.max_pack(runs[i].config);
+        if (it == open.end() || static_cast<int64_t>(packs[it->second].size()) >= limit) {
             packs.emplace_back();
             open[key] = packs.size() - 1;
             it = open.find(key);
