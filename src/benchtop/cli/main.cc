@@ -141,6 +141,9 @@ int cmd_run(const RunArgs& a, const std::string& command_line) {
     opt.progress = a.quiet ? Progress::Mode::Quiet : Progress::Mode::Auto;
     opt.retry_failed = a.retry_failed;
     opt.command_line = command_line;
+    Json spec = Json::object();
+    for (const Axis& ax : axes) spec[ax.key] = ax.values;
+    opt.sweep_spec = spec.dump();
     std::signal(SIGINT, on_sigint);
     RunnerReport rep = run_grid(exp, grid, store, opt, g_stop);
     std::signal(SIGINT, SIG_DFL);

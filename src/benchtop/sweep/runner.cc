@@ -77,6 +77,13 @@ RunnerReport run_grid(const Experiment& exp, const std::vector<Json>& grid, Stor
     rep.total = static_cast<int64_t>(runs.size());
     for (const PlannedRun& r : runs) rep.skipped += r.todo ? 0 : 1;
     rep.packs = static_cast<int64_t>(packs.size());
+    // The sweep (this grid of this experiment) is recorded with the literal command that ran it;
+    // its name is stable, so a resumed sweep is the same row.
+    std::string grid_keys;
+    for (const PlannedRun& r : runs) grid_keys += r.run_key;
+    const int64_t sweep_id = store.upsert_sweep(exp.name() + "/" + run_key(exp.name(), Json(grid_keys)).substr(0, 12),
+                                                exp.name(), opt.sweep_spec.empty() ? "{}" : opt.sweep_spec,
+                                                opt.command_line);
 
     // Progress and scheduling in estimated microseconds of work, so the ETA is right when runs
     // differ in cost; the longest packs start first (shortest makespan on a pool).
@@ -163,6 +170,7 @@ RunnerReport run_grid(const Experiment& exp, const std::vector<Json>& grid, Stor
                 spec.batch_id = static_cast<int64_t>(pk);
                 spec.member = static_cast<int64_t>(m);
                 spec.worker = opt.worker;
+                spec.sweep_id = sweep_id;
                 ids.push_back(store.start_run(spec));
             }
             run_ids[pk] = std::move(ids);

@@ -26,6 +26,7 @@ struct RunnerOptions {
     Progress::Mode progress = Progress::Mode::Auto;
     bool retry_failed = false;
     std::string command_line;          // stored with the sweep
+    std::string sweep_spec;            // the overrides as JSON, stored with the sweep
     std::string worker = "local";
 };
 
