@@ -142,11 +142,12 @@ TEST(ExportTable, SignificantDigitsAndEmptyStore) {
     EXPECT_EQ(format_runs_table(store, ""), "no runs stored\n");
     store.finish_run(
         store.start_run(spec("e", "a", 0, "{}")),
-        outcome(RunState::Complete, 123.456, {{"loss", 0.123456789}, {"n", 123456.0}}));
+        outcome(RunState::Complete, 123.456, {{"loss", 0.123456789}, {"n", 123456.0}, {"x", 123456.5}}));
+    // Integral values (counts) print in full, others to 4 significant digits.
     EXPECT_EQ(format_runs_table(store, "e"),
-              "id  state       loss          n  wall_s\n"
-              "--  --------  ------  ---------  ------\n"
-              " 1  complete  0.1235  1.235e+05   123.5\n");
+              "id  state       loss       n          x  wall_s\n"
+              "--  --------  ------  ------  ---------  ------\n"
+              " 1  complete  0.1235  123456  1.235e+05   123.5\n");
 }
 
 }  // namespace

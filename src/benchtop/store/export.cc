@@ -44,7 +44,9 @@ std::string shortest(double v) {
 std::string significant4(double v) {
     if (!std::isfinite(v)) return nonfinite_text(v);
     char buf[64];
-    std::snprintf(buf, sizeof buf, "%.4g", v);
+    // Counts (parameters, regions, steps) print in full; other values to 4 significant digits.
+    if (v == std::floor(v) && std::abs(v) < 1e15) std::snprintf(buf, sizeof buf, "%.0f", v);
+    else std::snprintf(buf, sizeof buf, "%.4g", v);
     return buf;
 }
 
