@@ -8,6 +8,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <type_traits>
 
 #include "benchtop/tensor/gemm.h"
 
@@ -15,15 +16,108 @@ namespace benchtop {
 
 namespace {
 
-// Values kept per step and batch row for the backward pass: r, z, n, hn = W_hn h + b_hn
-// and the previous state h, each H wide.
+// Values kept per step for the backward pass, as planes of B*H: r, z, n, hn = W_hn h + b_hn
+// and the previous state h. Layout [kSaved, steps, B, H], so that each plane over all steps
+// is one matrix (the dW_hh GEMM reads the h plane directly).
 constexpr int64_t kSaved = 5;
+enum Plane : int64_t { kR = 0, kZ = 1, kN = 2, kHn = 3, kHp = 4 };
+
+// Activations. float: branch-free forms the compiler vectorises over the batch (glibc's
+// scalar tanhf/expf calls were over a third of a training step); errors of a few ulp, the
+// class of PyTorch's vectorised (SLEEF) kernels. double (gradient checks): std:: functions.
+inline float exp_approx(float x) {
+    // exp(x) = 2^n e^r, n = round(x / ln 2), |r| <= ln(2) / 2; e^r by its Taylor series to
+    // degree 7 (truncation < 1e-8 relative), 2^n through the exponent bits. Adding
+    // 1.5 * 2^23 rounds to an integer held in the low mantissa bits (no float -> int
+    // conversion, so NaN stays NaN without undefined behaviour).
+    constexpr float kMagic = 12582912.0f;
+    x = x < -87.0f ? -87.0f : x;  // written as selects: NaN passes through
+    x = x > 88.0f ? 88.0f : x;
+    const float shifted = x * 1.44269504088896341f + kMagic;
+    const float n = shifted - kMagic;
+    const float r = (x - n * 0.693145751953125f) - n * 1.42860682030941723e-6f;
+    float p = 1.0f / 5040;
+    p = p * r + 1.0f / 720;
+    p = p * r + 1.0f / 120;
+    p = p * r + 1.0f / 24;
+    p = p * r + 1.0f / 6;
+    p = p * r + 0.5f;
+    p = p * r + 1.0f;
+    p = p * r + 1.0f;
+    uint32_t ubits, umagic;
+    std::memcpy(&ubits, &shifted, sizeof ubits);
+    std::memcpy(&umagic, &kMagic, sizeof umagic);
+    const uint32_t bits = (ubits - umagic + 127u) << 23;
+    float scale;
+    std::memcpy(&scale, &bits, sizeof scale);
+    return p * scale;
+}
 
 template <class T>
-inline T sigmoid_of(T x) {
-    if (x >= T(0)) return T(1) / (T(1) + std::exp(-x));
-    T e = std::exp(x);
-    return e / (T(1) + e);
+inline T gate_sigmoid(T x) {
+    if constexpr (std::is_same_v<T, float>) {
+        return 1.0f / (1.0f + exp_approx(-x));
+    } else {
+        if (x >= T(0)) return T(1) / (T(1) + std::exp(-x));
+        T e = std::exp(x);
+        return e / (T(1) + e);
+    }
+}
+
+template <class T>
+inline T gate_tanh(T x) {
+    if constexpr (std::is_same_v<T, float>) {
+        // |x| < 0.4: Taylor series to x^13 (truncation < 1e-8 relative); else
+        // 1 - 2 / (e^{2|x|} + 1) with the sign restored. |x| >= 9 gives +-1 in float.
+        float a = std::fabs(x);
+        a = a > 9.0f ? 9.0f : a;  // keeps NaN
+        const float x2 = x * x;
+        float p = 21844.0f / 6081075;
+        p = p * x2 - 1382.0f / 155925;
+        p = p * x2 + 62.0f / 2835;
+        p = p * x2 - 17.0f / 315;
+        p = p * x2 + 2.0f / 15;
+        p = p * x2 - 1.0f / 3;
+        const float small = x + x * (x2 * p);
+        const float big = std::copysign(1.0f - 2.0f / (exp_approx(2.0f * a) + 1.0f), x);
+        return a < 0.4f ? small : big;
+    } else {
+        return std::tanh(x);
+    }
+}
+
+// The gate arithmetic of one step over all B*H units (planes; no aliasing between them).
+template <class T>
+void gate_forward(int64_t count, const T* __restrict pr, const T* __restrict pz,
+                  const T* __restrict pn, const T* __restrict hn, const T* __restrict hp,
+                  T* __restrict r, T* __restrict z, T* __restrict n, T* __restrict h) {
+    for (int64_t i = 0; i < count; ++i) {
+        const T ri = gate_sigmoid(pr[i]);
+        const T zi = gate_sigmoid(pz[i]);
+        const T ni = gate_tanh(pn[i] + ri * hn[i]);
+        r[i] = ri;
+        z[i] = zi;
+        n[i] = ni;
+        h[i] = ni + zi * (hp[i] - ni);  // (1 - z) * n + z * h
+    }
+}
+
+// dh in: gradient of the new state; out: its direct part dh * z (the W_hh part is added
+// by the caller's GEMM).
+template <class T>
+void gate_backward(int64_t count, const T* __restrict r, const T* __restrict z,
+                   const T* __restrict n, const T* __restrict hn, const T* __restrict hp,
+                   T* __restrict dh, T* __restrict dar, T* __restrict daz, T* __restrict dan,
+                   T* __restrict dhn) {
+    for (int64_t i = 0; i < count; ++i) {
+        const T dhv = dh[i];
+        const T an = dhv * (T(1) - z[i]) * (T(1) - n[i] * n[i]);  // d pre-activation of n
+        dar[i] = an * hn[i] * (r[i] * (T(1) - r[i]));
+        daz[i] = dhv * (hp[i] - n[i]) * (z[i] * (T(1) - z[i]));
+        dan[i] = an;
+        dhn[i] = an * r[i];
+        dh[i] = dhv * z[i];
+    }
 }
 
 struct GruDims {
@@ -40,46 +134,48 @@ struct GruMember {
     const T* b_hh;
 };
 
-// Forward of one member. gi [B, L, G] and gh [B, G] are scratch; out [B, L, H];
-// saved [L, B, kSaved*H] when saved_step != 0, else one reused [B, kSaved*H] block.
+// Forward of one member. Scratch: gi [B, L, G], gh [B, G], pre [4, B*H]. out [B, L, H];
+// saved [kSaved, steps, B*H] with steps = L (for backward) or 2 (a ring, no backward).
 template <class T>
 void gru_forward_member(const GruMember<T>& m, const GruDims& d, bool reverse, T* gi, T* gh,
-                        T* out, T* saved, int64_t saved_step) {
-    const int64_t B = d.B, L = d.L, I = d.I, H = d.H, G = 3 * H, S = kSaved * H;
+                        T* pre, T* out, T* saved, int64_t steps) {
+    const int64_t B = d.B, L = d.L, I = d.I, H = d.H, G = 3 * H, BH = B * H;
+    auto plane = [&](int64_t p, int64_t s) { return saved + (p * steps + s % steps) * BH; };
     gemm(false, true, B * L, G, I, T(1), m.x, I, m.w_ih, I, T(0), gi, G);  // all steps
+    std::memset(plane(kHp, 0), 0, static_cast<size_t>(BH) * sizeof(T));    // zero state
+    T* pr = pre;
+    T* pz = pre + BH;
+    T* pn = pre + 2 * BH;
     for (int64_t s = 0; s < L; ++s) {
         const int64_t t = reverse ? L - 1 - s : s;
-        const T* hp = nullptr;  // previous state, rows of stride L*H; zero at s = 0
+        const T* hp = plane(kHp, s);
         if (s > 0) {
-            hp = out + (reverse ? t + 1 : t - 1) * H;
-            gemm(false, true, B, G, H, T(1), hp, L * H, m.w_hh, H, T(0), gh, G);
+            gemm(false, true, B, G, H, T(1), hp, H, m.w_hh, H, T(0), gh, G);
         } else {
             std::memset(gh, 0, static_cast<size_t>(B * G) * sizeof(T));
         }
-        T* sv = saved + s * saved_step;
-        for (int64_t b = 0; b < B; ++b) {
+        T* r = plane(kR, s);
+        T* z = plane(kZ, s);
+        T* n = plane(kN, s);
+        T* hn = plane(kHn, s);
+        for (int64_t b = 0; b < B; ++b) {  // gather the pre-activations into planes
             const T* gib = gi + (b * L + t) * G;
             const T* ghb = gh + b * G;
-            T* hb = out + (b * L + t) * H;
-            T* svb = sv + b * S;
             for (int64_t j = 0; j < H; ++j) {
-                const T hpv = hp ? hp[b * L * H + j] : T(0);
-                const T r = sigmoid_of((gib[j] + m.b_ih[j]) + (ghb[j] + m.b_hh[j]));
-                const T z = sigmoid_of((gib[H + j] + m.b_ih[H + j]) + (ghb[H + j] + m.b_hh[H + j]));
-                const T hn = ghb[2 * H + j] + m.b_hh[2 * H + j];
-                const T n = std::tanh((gib[2 * H + j] + m.b_ih[2 * H + j]) + r * hn);
-                hb[j] = n + z * (hpv - n);  // (1 - z) * n + z * h
-                svb[j] = r;
-                svb[H + j] = z;
-                svb[2 * H + j] = n;
-                svb[3 * H + j] = hn;
-                svb[4 * H + j] = hpv;
+                pr[b * H + j] = (gib[j] + m.b_ih[j]) + (ghb[j] + m.b_hh[j]);
+                pz[b * H + j] = (gib[H + j] + m.b_ih[H + j]) + (ghb[H + j] + m.b_hh[H + j]);
+                pn[b * H + j] = gib[2 * H + j] + m.b_ih[2 * H + j];
+                hn[b * H + j] = ghb[2 * H + j] + m.b_hh[2 * H + j];
             }
         }
+        T* h = s + 1 < L ? plane(kHp, s + 1) : pre + 3 * BH;  // the next step's previous state
+        gate_forward(BH, pr, pz, pn, hn, hp, r, z, n, h);
+        for (int64_t b = 0; b < B; ++b)
+            for (int64_t j = 0; j < H; ++j) out[(b * L + t) * H + j] = h[b * H + j];
     }
 }
 
-// Gradient outputs of one member; null where not needed. dx is assigned when beta_dx = 0.
+// Gradient outputs of one member; null where not needed. dx is assigned when beta_x = 0.
 template <class T>
 struct GruGrads {
     T* x;
@@ -90,44 +186,44 @@ struct GruGrads {
     T* b_hh;
 };
 
-// Backward of one member. dout [B, L, H]; saved [L, B, kSaved*H]; scratch dgi [B, L, G],
-// dgh [L, B, G] (indexed by processing step), dh [B, H].
+// Backward of one member. dout [B, L, H]; saved [kSaved, L, B*H]; scratch dgi [B, L, G],
+// dgh [L, B, G] (indexed by processing step), dh [B*H], tmp [4, B*H].
 template <class T>
 void gru_backward_member(const GruMember<T>& m, const GruDims& d, bool reverse, const T* saved,
-                         const T* dout, T* dgi, T* dgh, T* dh, const GruGrads<T>& gr) {
-    const int64_t B = d.B, L = d.L, I = d.I, H = d.H, G = 3 * H, S = kSaved * H;
-    std::memset(dh, 0, static_cast<size_t>(B * H) * sizeof(T));
+                         const T* dout, T* dgi, T* dgh, T* dh, T* tmp, const GruGrads<T>& gr) {
+    const int64_t B = d.B, L = d.L, I = d.I, H = d.H, G = 3 * H, BH = B * H;
+    auto plane = [&](int64_t p, int64_t s) { return saved + (p * L + s) * BH; };
+    T* dar = tmp;
+    T* daz = tmp + BH;
+    T* dan = tmp + 2 * BH;
+    T* dhn = tmp + 3 * BH;
+    std::memset(dh, 0, static_cast<size_t>(BH) * sizeof(T));
     for (int64_t s = L - 1; s >= 0; --s) {
         const int64_t t = reverse ? L - 1 - s : s;
-        const T* sv = saved + s * B * S;
+        const T* r = plane(kR, s);
+        const T* z = plane(kZ, s);
+        const T* n = plane(kN, s);
+        const T* hn = plane(kHn, s);
+        const T* hp = plane(kHp, s);
+        for (int64_t b = 0; b < B; ++b)  // dh += dout[:, t, :]
+            for (int64_t j = 0; j < H; ++j) dh[b * H + j] += dout[(b * L + t) * H + j];
+        gate_backward(BH, r, z, n, hn, hp, dh, dar, daz, dan, dhn);
         T* dghs = dgh + s * B * G;
-        for (int64_t b = 0; b < B; ++b) {
-            const T* svb = sv + b * S;
-            const T* dob = dout + (b * L + t) * H;
+        for (int64_t b = 0; b < B; ++b) {  // scatter into [B, G] rows
             T* dgib = dgi + (b * L + t) * G;
             T* dghb = dghs + b * G;
-            T* dhb = dh + b * H;
             for (int64_t j = 0; j < H; ++j) {
-                const T r = svb[j], z = svb[H + j], n = svb[2 * H + j], hn = svb[3 * H + j];
-                const T hp = svb[4 * H + j];
-                const T dhv = dob[j] + dhb[j];
-                const T dan = dhv * (T(1) - z) * (T(1) - n * n);  // d pre-activation of n
-                const T dar = dan * hn * (r * (T(1) - r));
-                const T daz = dhv * (hp - n) * (z * (T(1) - z));
-                dgib[j] = dar;
-                dgib[H + j] = daz;
-                dgib[2 * H + j] = dan;
-                dghb[j] = dar;
-                dghb[H + j] = daz;
-                dghb[2 * H + j] = dan * r;
-                dhb[j] = dhv * z;
+                const int64_t i = b * H + j;
+                dgib[j] = dghb[j] = dar[i];
+                dgib[H + j] = dghb[H + j] = daz[i];
+                dgib[2 * H + j] = dan[i];
+                dghb[2 * H + j] = dhn[i];
             }
         }
         if (s > 0) gemm(false, false, B, H, G, T(1), dghs, G, m.w_hh, H, T(1), dh, H);
     }
     if (gr.w_hh && L > 1)  // step 0 started from the zero state: no W_hh term
-        gemm(true, false, G, H, (L - 1) * B, T(1), dgh + B * G, G, saved + B * S + 4 * H, S, T(1),
-             gr.w_hh, H);
+        gemm(true, false, G, H, (L - 1) * B, T(1), dgh + B * G, G, plane(kHp, 1), H, T(1), gr.w_hh, H);
     if (gr.b_hh)
         for (int64_t row = 0; row < L * B; ++row)
             for (int64_t j = 0; j < G; ++j) gr.b_hh[j] += dgh[row * G + j];
@@ -182,6 +278,7 @@ void gru_sequence_backward_t(Graph& g, const Node& n) {
     T* dgi = g.make_tensor({d.B, d.L, G}, dtype_of<T>()).template data<T>();
     T* dgh = g.make_tensor({d.L, d.B, G}, dtype_of<T>()).template data<T>();
     T* dh = g.make_tensor({d.B, d.H}, dtype_of<T>()).template data<T>();
+    T* tmp = g.make_tensor({4, d.B, d.H}, dtype_of<T>()).template data<T>();
     for (int64_t k = 0; k < d.K; ++k) {
         GruGrads<T> gr{};
         if (dx) {
@@ -195,7 +292,7 @@ void gru_sequence_backward_t(Graph& g, const Node& n) {
         gr.b_hh = db_hh ? db_hh + k * G : nullptr;
         gru_backward_member(member_of<T>(x, w_ih, w_hh, b_ih, b_hh, d, k), d, reverse,
                             saved + k * d.L * d.B * kSaved * d.H, dout + k * d.B * d.L * d.H, dgi,
-                            dgh, dh, gr);
+                            dgh, dh, tmp, gr);
     }
 }
 
@@ -235,18 +332,20 @@ Var gru_sequence(Var x, Var w_ih, Var w_hh, Var b_ih, Var b_hh, int64_t length, 
     rec = rec && g.grad_enabled();
     const int64_t S = kSaved * H;
     Tensor out = g.make_tensor({K, d.B, length, H}, dt);
-    // Without a backward pass only one step's saved block is needed (reused).
-    Tensor saved = rec ? g.make_tensor({K, length, d.B, S}, dt) : g.make_tensor({d.B, S}, dt);
+    // Without a backward pass two steps of saved values (a ring) suffice.
+    const int64_t steps = rec ? length : 2;
+    Tensor saved = g.make_tensor({rec ? K : 1, kSaved, steps, d.B, H}, dt);
     Tensor gi = g.make_tensor({d.B, length, 3 * H}, dt);
     Tensor gh = g.make_tensor({d.B, 3 * H}, dt);
+    Tensor pre = g.make_tensor({4, d.B, H}, dt);
     dispatch_float(dt, "gru_sequence", [&](auto tag) {
         using T = decltype(tag);
         for (int64_t k = 0; k < K; ++k) {
             GruMember<T> m =
                 member_of<T>(x.value(), w_ih.value(), w_hh.value(), b_ih.value(), b_hh.value(), d, k);
-            T* sv = saved.data<T>() + (rec ? k * length * d.B * S : 0);
-            gru_forward_member(m, d, reverse, gi.data<T>(), gh.data<T>(),
-                               out.data<T>() + k * d.B * length * H, sv, rec ? d.B * S : 0);
+            T* sv = saved.data<T>() + (rec ? k * S * length * d.B : 0);
+            gru_forward_member(m, d, reverse, gi.data<T>(), gh.data<T>(), pre.data<T>(),
+                               out.data<T>() + k * d.B * length * H, sv, steps);
         }
     });
     Var y = g.record("gru_sequence", out, gru_sequence_backward, {x, w_ih, w_hh, b_ih, b_hh});
