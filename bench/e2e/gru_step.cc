@@ -97,6 +97,7 @@ Result train(const Data& data, int64_t members, bool fused, int steps) {
 int main(int argc, char** argv) {
     int steps = 300, repeats = 3;
     int64_t stack = 1;
+    bool fused_only = false;
     std::string dir = std::string(BENCHTOP_SOURCE_DIR) + "/../shared/data/mnist1d";
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
@@ -104,15 +105,17 @@ int main(int argc, char** argv) {
         else if (a == "--repeats" && i + 1 < argc) repeats = std::stoi(argv[++i]);
         else if (a == "--stack" && i + 1 < argc) stack = std::stoll(argv[++i]);
         else if (a == "--data" && i + 1 < argc) dir = argv[++i];
+        else if (a == "--fused-only") fused_only = true;  // for profiling
         else {
-            std::fprintf(stderr, "usage: %s [--steps N] [--repeats N] [--stack K] [--data DIR]\n", argv[0]);
+            std::fprintf(stderr, "usage: %s [--steps N] [--repeats N] [--stack K] [--data DIR] [--fused-only]\n",
+                         argv[0]);
             return 2;
         }
     }
     Data data = load_or_fake(dir);
     Result best[2];
     for (int r = 0; r < repeats; ++r) {
-        for (int fused = 0; fused < 2; ++fused) {
+        for (int fused = fused_only ? 1 : 0; fused < 2; ++fused) {
             Result x = train(data, stack, fused == 1, steps);
             Result& b = best[fused];
             b.wall_ms = std::min(b.wall_ms, x.wall_ms);
@@ -120,7 +123,7 @@ int main(int argc, char** argv) {
             b.loss = x.loss;
         }
     }
-    for (int fused = 1; fused >= 0; --fused)
+    for (int fused = 1; fused >= (fused_only ? 1 : 0); --fused)
         std::printf("%-9s GRU, stack of %lld: %8.3f ms/step wall, %8.3f ms/step cpu, loss %.6f\n",
                     fused ? "fused" : "composed", static_cast<long long>(stack), best[fused].wall_ms,
                     best[fused].cpu_ms, best[fused].loss);

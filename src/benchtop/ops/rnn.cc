@@ -86,37 +86,59 @@ inline T gate_tanh(T x) {
     }
 }
 
-// The gate arithmetic of one step over all B*H units (planes; no aliasing between them).
+// One step of the gate arithmetic for one hidden unit j over the batch (B contiguous
+// values per row). gi_* / gh_* are the input and hidden projections of gates r, z, n
+// without biases; bi_* / bh_* the biases of unit j.
 template <class T>
-void gate_forward(int64_t count, const T* __restrict pr, const T* __restrict pz,
-                  const T* __restrict pn, const T* __restrict hn, const T* __restrict hp,
-                  T* __restrict r, T* __restrict z, T* __restrict n, T* __restrict h) {
-    for (int64_t i = 0; i < count; ++i) {
-        const T ri = gate_sigmoid(pr[i]);
-        const T zi = gate_sigmoid(pz[i]);
-        const T ni = gate_tanh(pn[i] + ri * hn[i]);
-        r[i] = ri;
-        z[i] = zi;
-        n[i] = ni;
-        h[i] = ni + zi * (hp[i] - ni);  // (1 - z) * n + z * h
+struct GateRow {
+    const T* gi_r;
+    const T* gi_z;
+    const T* gi_n;
+    const T* gh_r;
+    const T* gh_z;
+    const T* gh_n;
+    T bi_r, bi_z, bi_n, bh_r, bh_z, bh_n;
+};
+
+template <class T>
+void gate_forward(int64_t count, const GateRow<T>& g, const T* __restrict hp, T* __restrict r,
+                  T* __restrict z, T* __restrict n, T* __restrict hn, T* __restrict h) {
+    const T* __restrict gi_r = g.gi_r;
+    const T* __restrict gi_z = g.gi_z;
+    const T* __restrict gi_n = g.gi_n;
+    const T* __restrict gh_r = g.gh_r;
+    const T* __restrict gh_z = g.gh_z;
+    const T* __restrict gh_n = g.gh_n;
+    for (int64_t b = 0; b < count; ++b) {
+        // Same association as torch: (W_i x + b_i) + (W_h h + b_h).
+        const T rb = gate_sigmoid((gi_r[b] + g.bi_r) + (gh_r[b] + g.bh_r));
+        const T zb = gate_sigmoid((gi_z[b] + g.bi_z) + (gh_z[b] + g.bh_z));
+        const T hnb = gh_n[b] + g.bh_n;
+        const T nb = gate_tanh((gi_n[b] + g.bi_n) + rb * hnb);
+        r[b] = rb;
+        z[b] = zb;
+        n[b] = nb;
+        hn[b] = hnb;
+        h[b] = nb + zb * (hp[b] - nb);  // (1 - z) * n + z * h
     }
 }
 
-// dh in: gradient of the new state; out: its direct part dh * z (the W_hh part is added
-// by the caller's GEMM).
+// dh in: gradient of the new state (dout added by the caller); out: its direct part
+// dh * z (the caller's GEMM adds the W_hh part). Writes the pre-activation gradients of
+// r, z, n (= the input-projection gradients) and of W_hn h + b_hn.
 template <class T>
 void gate_backward(int64_t count, const T* __restrict r, const T* __restrict z,
                    const T* __restrict n, const T* __restrict hn, const T* __restrict hp,
                    T* __restrict dh, T* __restrict dar, T* __restrict daz, T* __restrict dan,
                    T* __restrict dhn) {
-    for (int64_t i = 0; i < count; ++i) {
-        const T dhv = dh[i];
-        const T an = dhv * (T(1) - z[i]) * (T(1) - n[i] * n[i]);  // d pre-activation of n
-        dar[i] = an * hn[i] * (r[i] * (T(1) - r[i]));
-        daz[i] = dhv * (hp[i] - n[i]) * (z[i] * (T(1) - z[i]));
-        dan[i] = an;
-        dhn[i] = an * r[i];
-        dh[i] = dhv * z[i];
+    for (int64_t b = 0; b < count; ++b) {
+        const T dhv = dh[b];
+        const T an = dhv * (T(1) - z[b]) * (T(1) - n[b] * n[b]);  // d pre-activation of n
+        dar[b] = an * hn[b] * (r[b] * (T(1) - r[b]));
+        daz[b] = dhv * (hp[b] - n[b]) * (z[b] * (T(1) - z[b]));
+        dan[b] = an;
+        dhn[b] = an * r[b];
+        dh[b] = dhv * z[b];
     }
 }
 
@@ -134,45 +156,76 @@ struct GruMember {
     const T* b_hh;
 };
 
-// Forward of one member. Scratch: gi [B, L, G], gh [B, G], pre [4, B*H]. out [B, L, H];
-// saved [kSaved, steps, B*H] with steps = L (for backward) or 2 (a ring, no backward).
+// Layout: everything per member is unit-major ("transposed"): a state is [H, B], the
+// projections of a step are [G, B], so that the gate passes run over contiguous batch
+// rows and the GEMMs produce and consume these layouts directly (W_hh [G, H] x h [H, B]).
+// Saved planes: [kSaved, H, steps, B]; step s of plane p is an [H, B] matrix with leading
+// dimension steps*B. Column blocks of [G, L*B] matrices: time t for input projections
+// (and their gradients), processing step s for hidden ones.
 template <class T>
-void gru_forward_member(const GruMember<T>& m, const GruDims& d, bool reverse, T* gi, T* gh,
-                        T* pre, T* out, T* saved, int64_t steps) {
-    const int64_t B = d.B, L = d.L, I = d.I, H = d.H, G = 3 * H, BH = B * H;
-    auto plane = [&](int64_t p, int64_t s) { return saved + (p * steps + s % steps) * BH; };
-    gemm(false, true, B * L, G, I, T(1), m.x, I, m.w_ih, I, T(0), gi, G);  // all steps
-    std::memset(plane(kHp, 0), 0, static_cast<size_t>(BH) * sizeof(T));    // zero state
-    T* pr = pre;
-    T* pz = pre + BH;
-    T* pn = pre + 2 * BH;
+struct SavedPlanes {
+    T* base;
+    int64_t H, B, steps;
+    T* at(int64_t p, int64_t s) const { return base + (p * H * steps + s % steps) * B; }
+    int64_t ld() const { return steps * B; }
+};
+
+// x [B, L*I] -> xT [L*B, I] (rows ordered (t, b)).
+template <class T>
+void transpose_input(const T* x, const GruDims& d, T* xt) {
+    for (int64_t b = 0; b < d.B; ++b)
+        for (int64_t t = 0; t < d.L; ++t)
+            for (int64_t i = 0; i < d.I; ++i) xt[(t * d.B + b) * d.I + i] = x[(b * d.L + t) * d.I + i];
+}
+
+// Forward of one member. Scratch: xt [L*B, I], gi [G, L*B], gh [G, B], last [H, B].
+// out [B, L, H]; saved planes with steps = L (for backward) or 2 (a ring, no backward).
+template <class T>
+void gru_forward_member(const GruMember<T>& m, const GruDims& d, bool reverse, T* xt, T* gi, T* gh,
+                        T* last, T* out, const SavedPlanes<T>& sp) {
+    const int64_t B = d.B, L = d.L, I = d.I, H = d.H, G = 3 * H, LB = L * B;
+    transpose_input(m.x, d, xt);
+    gemm(false, true, G, LB, I, T(1), m.w_ih, I, xt, I, T(0), gi, LB);  // all steps at once
+    for (int64_t j = 0; j < H; ++j)  // zero initial state
+        std::memset(sp.at(kHp, 0) + j * sp.ld(), 0, static_cast<size_t>(B) * sizeof(T));
     for (int64_t s = 0; s < L; ++s) {
         const int64_t t = reverse ? L - 1 - s : s;
-        const T* hp = plane(kHp, s);
+        const T* hp = sp.at(kHp, s);
         if (s > 0) {
-            gemm(false, true, B, G, H, T(1), hp, H, m.w_hh, H, T(0), gh, G);
+            gemm(false, false, G, B, H, T(1), m.w_hh, H, hp, sp.ld(), T(0), gh, B);
         } else {
-            std::memset(gh, 0, static_cast<size_t>(B * G) * sizeof(T));
+            std::memset(gh, 0, static_cast<size_t>(G * B) * sizeof(T));
         }
-        T* r = plane(kR, s);
-        T* z = plane(kZ, s);
-        T* n = plane(kN, s);
-        T* hn = plane(kHn, s);
-        for (int64_t b = 0; b < B; ++b) {  // gather the pre-activations into planes
-            const T* gib = gi + (b * L + t) * G;
-            const T* ghb = gh + b * G;
-            for (int64_t j = 0; j < H; ++j) {
-                pr[b * H + j] = (gib[j] + m.b_ih[j]) + (ghb[j] + m.b_hh[j]);
-                pz[b * H + j] = (gib[H + j] + m.b_ih[H + j]) + (ghb[H + j] + m.b_hh[H + j]);
-                pn[b * H + j] = gib[2 * H + j] + m.b_ih[2 * H + j];
-                hn[b * H + j] = ghb[2 * H + j] + m.b_hh[2 * H + j];
-            }
+        const bool has_next = s + 1 < L;
+        T* h_next = has_next ? sp.at(kHp, s + 1) : last;
+        const int64_t ld_next = has_next ? sp.ld() : B;
+        for (int64_t j = 0; j < H; ++j) {
+            GateRow<T> row{gi + j * LB + t * B, gi + (H + j) * LB + t * B, gi + (2 * H + j) * LB + t * B,
+                           gh + j * B, gh + (H + j) * B, gh + (2 * H + j) * B,
+                           m.b_ih[j], m.b_ih[H + j], m.b_ih[2 * H + j],
+                           m.b_hh[j], m.b_hh[H + j], m.b_hh[2 * H + j]};
+            const int64_t o = j * sp.ld();
+            T* h = h_next + j * ld_next;
+            gate_forward(B, row, hp + o, sp.at(kR, s) + o, sp.at(kZ, s) + o, sp.at(kN, s) + o,
+                         sp.at(kHn, s) + o, h);
+            for (int64_t b = 0; b < B; ++b) out[(b * L + t) * H + j] = h[b];
         }
-        T* h = s + 1 < L ? plane(kHp, s + 1) : pre + 3 * BH;  // the next step's previous state
-        gate_forward(BH, pr, pz, pn, hn, hp, r, z, n, h);
-        for (int64_t b = 0; b < B; ++b)
-            for (int64_t j = 0; j < H; ++j) out[(b * L + t) * H + j] = h[b * H + j];
     }
+}
+
+// Sum of a row in a fixed order: 16 interleaved partial sums (vectorisable without
+// reassociation, unlike one serial chain), then the tail, then the partials in order.
+template <class T>
+T row_sum(const T* v, int64_t count) {
+    constexpr int64_t kLanes = 16;
+    T part[kLanes] = {};
+    int64_t c = 0;
+    for (; c + kLanes <= count; c += kLanes)
+        for (int64_t l = 0; l < kLanes; ++l) part[l] += v[c + l];
+    T acc = T(0);
+    for (; c < count; ++c) acc += v[c];
+    for (int64_t l = 0; l < kLanes; ++l) acc += part[l];
+    return acc;
 }
 
 // Gradient outputs of one member; null where not needed. dx is assigned when beta_x = 0.
@@ -186,52 +239,50 @@ struct GruGrads {
     T* b_hh;
 };
 
-// Backward of one member. dout [B, L, H]; saved [kSaved, L, B*H]; scratch dgi [B, L, G],
-// dgh [L, B, G] (indexed by processing step), dh [B*H], tmp [4, B*H].
+// Backward of one member. dout [B, L, H]; saved planes (steps = L). Scratch: xt [L*B, I],
+// dgi [G, L*B] (columns by time), dgh [G, L*B] (columns by step), dh [H, B], dxt [L*B, I].
 template <class T>
-void gru_backward_member(const GruMember<T>& m, const GruDims& d, bool reverse, const T* saved,
-                         const T* dout, T* dgi, T* dgh, T* dh, T* tmp, const GruGrads<T>& gr) {
-    const int64_t B = d.B, L = d.L, I = d.I, H = d.H, G = 3 * H, BH = B * H;
-    auto plane = [&](int64_t p, int64_t s) { return saved + (p * L + s) * BH; };
-    T* dar = tmp;
-    T* daz = tmp + BH;
-    T* dan = tmp + 2 * BH;
-    T* dhn = tmp + 3 * BH;
-    std::memset(dh, 0, static_cast<size_t>(BH) * sizeof(T));
+void gru_backward_member(const GruMember<T>& m, const GruDims& d, bool reverse,
+                         const SavedPlanes<T>& sp, const T* dout, T* xt, T* dgi, T* dgh, T* dh,
+                         T* dxt, const GruGrads<T>& gr) {
+    const int64_t B = d.B, L = d.L, I = d.I, H = d.H, G = 3 * H, LB = L * B;
+    std::memset(dh, 0, static_cast<size_t>(H * B) * sizeof(T));
     for (int64_t s = L - 1; s >= 0; --s) {
         const int64_t t = reverse ? L - 1 - s : s;
-        const T* r = plane(kR, s);
-        const T* z = plane(kZ, s);
-        const T* n = plane(kN, s);
-        const T* hn = plane(kHn, s);
-        const T* hp = plane(kHp, s);
-        for (int64_t b = 0; b < B; ++b)  // dh += dout[:, t, :]
-            for (int64_t j = 0; j < H; ++j) dh[b * H + j] += dout[(b * L + t) * H + j];
-        gate_backward(BH, r, z, n, hn, hp, dh, dar, daz, dan, dhn);
-        T* dghs = dgh + s * B * G;
-        for (int64_t b = 0; b < B; ++b) {  // scatter into [B, G] rows
-            T* dgib = dgi + (b * L + t) * G;
-            T* dghb = dghs + b * G;
-            for (int64_t j = 0; j < H; ++j) {
-                const int64_t i = b * H + j;
-                dgib[j] = dghb[j] = dar[i];
-                dgib[H + j] = dghb[H + j] = daz[i];
-                dgib[2 * H + j] = dan[i];
-                dghb[2 * H + j] = dhn[i];
-            }
+        for (int64_t j = 0; j < H; ++j) {
+            T* dhj = dh + j * B;
+            for (int64_t b = 0; b < B; ++b) dhj[b] += dout[(b * L + t) * H + j];
+            const int64_t o = j * sp.ld();
+            gate_backward(B, sp.at(kR, s) + o, sp.at(kZ, s) + o, sp.at(kN, s) + o,
+                          sp.at(kHn, s) + o, sp.at(kHp, s) + o, dhj, dgi + j * LB + t * B,
+                          dgi + (H + j) * LB + t * B, dgi + (2 * H + j) * LB + t * B,
+                          dgh + (2 * H + j) * LB + s * B);
+            // r and z: hidden-projection gradients equal the input-projection ones.
+            std::memcpy(dgh + j * LB + s * B, dgi + j * LB + t * B, static_cast<size_t>(B) * sizeof(T));
+            std::memcpy(dgh + (H + j) * LB + s * B, dgi + (H + j) * LB + t * B,
+                        static_cast<size_t>(B) * sizeof(T));
         }
-        if (s > 0) gemm(false, false, B, H, G, T(1), dghs, G, m.w_hh, H, T(1), dh, H);
+        if (s > 0) gemm(true, false, H, B, G, T(1), m.w_hh, H, dgh + s * B, LB, T(1), dh, B);
     }
     if (gr.w_hh && L > 1)  // step 0 started from the zero state: no W_hh term
-        gemm(true, false, G, H, (L - 1) * B, T(1), dgh + B * G, G, plane(kHp, 1), H, T(1), gr.w_hh, H);
-    if (gr.b_hh)
-        for (int64_t row = 0; row < L * B; ++row)
-            for (int64_t j = 0; j < G; ++j) gr.b_hh[j] += dgh[row * G + j];
-    if (gr.b_ih)
-        for (int64_t row = 0; row < B * L; ++row)
-            for (int64_t j = 0; j < G; ++j) gr.b_ih[j] += dgi[row * G + j];
-    if (gr.w_ih) gemm(true, false, G, I, B * L, T(1), dgi, G, m.x, I, T(1), gr.w_ih, I);
-    if (gr.x) gemm(false, false, B * L, I, G, T(1), dgi, G, m.w_ih, I, gr.beta_x, gr.x, I);
+        gemm(false, true, G, H, (L - 1) * B, T(1), dgh + B, LB, sp.at(kHp, 1), sp.ld(), T(1), gr.w_hh, H);
+    auto row_sums = [&](const T* mat, T* db) {
+        for (int64_t g = 0; g < G; ++g) db[g] += row_sum(mat + g * LB, LB);
+    };
+    if (gr.b_hh) row_sums(dgh, gr.b_hh);
+    if (gr.b_ih) row_sums(dgi, gr.b_ih);
+    if (gr.w_ih || gr.x) transpose_input(m.x, d, xt);
+    if (gr.w_ih) gemm(false, false, G, I, LB, T(1), dgi, LB, xt, I, T(1), gr.w_ih, I);
+    if (gr.x) {
+        gemm(true, false, LB, I, G, T(1), dgi, LB, m.w_ih, I, T(0), dxt, I);  // [L*B, I]
+        for (int64_t b = 0; b < B; ++b)
+            for (int64_t t = 0; t < L; ++t)
+                for (int64_t i = 0; i < I; ++i) {
+                    T v = dxt[(t * B + b) * I + i];
+                    T& dst = gr.x[(b * L + t) * I + i];
+                    dst = gr.beta_x == T(0) ? v : dst + v;
+                }
+    }
 }
 
 GruDims gru_dims(const Node& n, const Graph& g) {
@@ -266,7 +317,7 @@ void gru_sequence_backward_t(Graph& g, const Node& n) {
     const Tensor& b_ih = g.node(n.inputs[3]).value;
     const Tensor& b_hh = g.node(n.inputs[4]).value;
     const T* dout = g.node(n.id).grad.data<T>();
-    const T* saved = n.saved[0].data<T>();
+    T* saved = const_cast<T*>(n.saved[0].data<T>());  // read only
     bool overwrite_x = false;
     T* dx = g.needs_grad(n.inputs[0]) ? g.grad_for_write(n.inputs[0], &overwrite_x).data<T>()
                                       : nullptr;
@@ -275,10 +326,12 @@ void gru_sequence_backward_t(Graph& g, const Node& n) {
     T* dw_hh = grad_of(2);
     T* db_ih = grad_of(3);
     T* db_hh = grad_of(4);
-    T* dgi = g.make_tensor({d.B, d.L, G}, dtype_of<T>()).template data<T>();
-    T* dgh = g.make_tensor({d.L, d.B, G}, dtype_of<T>()).template data<T>();
-    T* dh = g.make_tensor({d.B, d.H}, dtype_of<T>()).template data<T>();
-    T* tmp = g.make_tensor({4, d.B, d.H}, dtype_of<T>()).template data<T>();
+    auto scratch = [&](const Shape& s) { return g.make_tensor(s, dtype_of<T>()).template data<T>(); };
+    T* dgi = scratch({G, d.L * d.B});
+    T* dgh = scratch({G, d.L * d.B});
+    T* dh = scratch({d.H, d.B});
+    T* xt = scratch({d.L * d.B, d.I});
+    T* dxt = scratch({d.L * d.B, d.I});
     for (int64_t k = 0; k < d.K; ++k) {
         GruGrads<T> gr{};
         if (dx) {
@@ -290,9 +343,9 @@ void gru_sequence_backward_t(Graph& g, const Node& n) {
         gr.w_hh = dw_hh ? dw_hh + k * G * d.H : nullptr;
         gr.b_ih = db_ih ? db_ih + k * G : nullptr;
         gr.b_hh = db_hh ? db_hh + k * G : nullptr;
-        gru_backward_member(member_of<T>(x, w_ih, w_hh, b_ih, b_hh, d, k), d, reverse,
-                            saved + k * d.L * d.B * kSaved * d.H, dout + k * d.B * d.L * d.H, dgi,
-                            dgh, dh, tmp, gr);
+        SavedPlanes<T> sp{saved + k * kSaved * d.H * d.L * d.B, d.H, d.B, d.L};
+        gru_backward_member(member_of<T>(x, w_ih, w_hh, b_ih, b_hh, d, k), d, reverse, sp,
+                            dout + k * d.B * d.L * d.H, xt, dgi, dgh, dh, dxt, gr);
     }
 }
 
@@ -334,18 +387,19 @@ Var gru_sequence(Var x, Var w_ih, Var w_hh, Var b_ih, Var b_hh, int64_t length, 
     Tensor out = g.make_tensor({K, d.B, length, H}, dt);
     // Without a backward pass two steps of saved values (a ring) suffice.
     const int64_t steps = rec ? length : 2;
-    Tensor saved = g.make_tensor({rec ? K : 1, kSaved, steps, d.B, H}, dt);
-    Tensor gi = g.make_tensor({d.B, length, 3 * H}, dt);
-    Tensor gh = g.make_tensor({d.B, 3 * H}, dt);
-    Tensor pre = g.make_tensor({4, d.B, H}, dt);
+    Tensor saved = g.make_tensor({rec ? K : 1, kSaved, H, steps, d.B}, dt);
+    Tensor xt = g.make_tensor({length * d.B, I}, dt);
+    Tensor gi = g.make_tensor({3 * H, length * d.B}, dt);
+    Tensor gh = g.make_tensor({3 * H, d.B}, dt);
+    Tensor last = g.make_tensor({H, d.B}, dt);
     dispatch_float(dt, "gru_sequence", [&](auto tag) {
         using T = decltype(tag);
         for (int64_t k = 0; k < K; ++k) {
             GruMember<T> m =
                 member_of<T>(x.value(), w_ih.value(), w_hh.value(), b_ih.value(), b_hh.value(), d, k);
-            T* sv = saved.data<T>() + (rec ? k * S * length * d.B : 0);
-            gru_forward_member(m, d, reverse, gi.data<T>(), gh.data<T>(), pre.data<T>(),
-                               out.data<T>() + k * d.B * length * H, sv, steps);
+            SavedPlanes<T> sp{saved.data<T>() + (rec ? k * S * length * d.B : 0), H, d.B, steps};
+            gru_forward_member(m, d, reverse, xt.data<T>(), gi.data<T>(), gh.data<T>(), last.data<T>(),
+                               out.data<T>() + k * d.B * length * H, sp);
         }
     });
     Var y = g.record("gru_sequence", out, gru_sequence_backward, {x, w_ih, w_hh, b_ih, b_hh});
