@@ -5,8 +5,18 @@
 #include <cblas.h>
 
 #ifdef BENCHTOP_USE_ONEDNN
-#include <oneapi/dnnl/dnnl.h>
 #include <omp.h>
+#ifdef BENCHTOP_DNNL_NO_HEADER
+// oneDNN's C API entry point (dnnl.h, stable since oneDNN 1.0), declared here when only the
+// runtime library is installed. dnnl_status_t is a C enum; dnnl_success is 0.
+extern "C" int dnnl_sgemm(char transa, char transb, int64_t M, int64_t N, int64_t K, float alpha,
+                          const float* A, int64_t lda, const float* B, int64_t ldb, float beta,
+                          float* C, int64_t ldc);
+using dnnl_status_t = int;
+constexpr dnnl_status_t dnnl_success = 0;
+#else
+#include <oneapi/dnnl/dnnl.h>
+#endif
 #endif
 
 namespace benchtop {
