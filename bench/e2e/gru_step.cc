@@ -124,7 +124,7 @@ int main(int argc, char** argv) {
         }
     }
     for (int fused = 1; fused >= (fused_only ? 1 : 0); --fused)
-        std::printf("%-9s GRU, stack of %lld: %8.3f ms/step wall, %8.3f ms/step cpu, loss %.6f\n",
+        std::printf("%-9s GRU, stack of %lld: %8.3f ms/step wall, %8.3f ms/step cpu, loss %.9f\n",
                     fused ? "fused" : "composed", static_cast<long long>(stack), best[fused].wall_ms,
                     best[fused].cpu_ms, best[fused].loss);
     return 0;
