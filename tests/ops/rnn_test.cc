@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstring>
 
 #include "benchtop/nn/gru.h"
@@ -123,6 +124,49 @@ TEST(GruSequence, MemberIndependentOfStack) {
     run({9}, &alone);
     ASSERT_EQ(stack[1].size(), alone[0].size());
     EXPECT_EQ(std::memcmp(stack[1].data(), alone[0].data(), alone[0].size() * sizeof(float)), 0);
+}
+
+// float32 (vectorised sigmoid/tanh approximations) agrees with float64 (std:: functions),
+// also with saturated gates; values and gradients.
+TEST(GruSequence, Float32MatchesFloat64) {
+    const int64_t K = 2, B = 37, L = 6, I = 2, H = 5, G = 3 * H;
+    for (double scale : {1.0, 6.0}) {
+        std::vector<Tensor> in{random_tensor({1, B, L * I}, 11, -scale, scale),
+                               random_tensor({K, G, I}, 12), random_tensor({K, G, H}, 13),
+                               random_tensor({K, G}, 14), random_tensor({K, G}, 15)};
+        Tensor seed = random_tensor({K, B, L, H}, 16);
+        std::vector<Tensor> res[2];
+        for (int f32 = 0; f32 < 2; ++f32) {
+            DType dt = f32 ? DType::F32 : DType::F64;
+            Graph g;
+            std::vector<Var> v;
+            for (const Tensor& t : in) v.push_back(g.variable(t.to(dt)));
+            Var y = gru_sequence(v[0], v[1], v[2], v[3], v[4], L, true);
+            g.backward(y, seed.to(dt));
+            res[f32].push_back(y.value().to(DType::F64));
+            for (const Var& x : v) res[f32].push_back(g.grad(x).to(DType::F64));
+        }
+        for (size_t i = 0; i < res[0].size(); ++i)
+            for (int64_t j = 0; j < res[0][i].numel(); ++j)
+                EXPECT_NEAR(res[1][i].at(j), res[0][i].at(j), 2e-5 * (1 + std::abs(res[0][i].at(j))))
+                    << "scale " << scale << " tensor " << i << " element " << j;
+    }
+}
+
+TEST(GruSequence, NanPropagates) {
+    const int64_t B = 3, L = 4, H = 2, G = 3 * H;
+    Tensor x = Tensor::zeros({1, B, L});
+    x.set(1 * L + 2, std::nan(""));  // row 1, step 2
+    Graph g;
+    Var y = gru_sequence(g.input(x), g.input(random_tensor({1, G, 1}, 1).to(DType::F32)),
+                         g.input(random_tensor({1, G, H}, 2).to(DType::F32)),
+                         g.input(random_tensor({1, G}, 3).to(DType::F32)),
+                         g.input(random_tensor({1, G}, 4).to(DType::F32)), L);
+    for (int64_t t = 0; t < L; ++t)
+        for (int64_t j = 0; j < H; ++j) {
+            EXPECT_EQ(std::isnan(y.value().at((1 * L + t) * H + j)), t >= 2) << t << " " << j;
+            EXPECT_FALSE(std::isnan(y.value().at((0 * L + t) * H + j)));
+        }
 }
 
 TEST(GruSequence, ShapeErrors) {
