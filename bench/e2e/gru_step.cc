@@ -88,7 +88,8 @@ Result train(const Data& data, int64_t members, bool fused, int steps) {
     double c0 = thread_cpu_ms();
     run(steps);
     res.cpu_ms = (thread_cpu_ms() - c0) / steps;
-    res.wall_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() / steps;
+    auto wall = std::chrono::steady_clock::now() - t0;
+    res.wall_ms = std::chrono::duration<double, std::milli>(wall).count() / steps;
     return res;
 }
 
@@ -107,7 +108,8 @@ int main(int argc, char** argv) {
         else if (a == "--data" && i + 1 < argc) dir = argv[++i];
         else if (a == "--fused-only") fused_only = true;  // for profiling
         else {
-            std::fprintf(stderr, "usage: %s [--steps N] [--repeats N] [--stack K] [--data DIR] [--fused-only]\n",
+            std::fprintf(stderr,
+                         "usage: %s [--steps N] [--repeats N] [--stack K] [--data DIR] [--fused-only]\n",
                          argv[0]);
             return 2;
         }

@@ -105,7 +105,10 @@ int main(int argc, char** argv) {
         else if (a == "--json") json = true;
         else if (a == "--single-only") single_only = true;  // for profiling
         else {
-            std::fprintf(stderr, "usage: %s [--steps N] [--threads N] [--repeats N] [--stack K] [--data DIR] [--json] [--single-only]\n", argv[0]);
+            std::fprintf(stderr,
+                         "usage: %s [--steps N] [--threads N] [--repeats N] [--stack K] [--data DIR] "
+                         "[--json] [--single-only]\n",
+                         argv[0]);
             return 2;
         }
     }
