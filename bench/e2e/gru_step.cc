@@ -31,7 +31,8 @@ struct Data {
 Data load_or_fake(const std::string& dir) {
     const int64_t n = 4000, d = 40;
     Data data{Tensor::empty({n, d}), Tensor::empty({n}, DType::I32)};
-    std::ifstream fx(dir + "/x_train.f32", std::ios::binary), fy(dir + "/y_train.u8", std::ios::binary);
+    std::ifstream fx(dir + "/x_train.f32", std::ios::binary),
+        fy(dir + "/y_train.u8", std::ios::binary);
     if (fx && fy) {
         fx.read(static_cast<char*>(data.x.raw()), static_cast<std::streamsize>(data.x.nbytes()));
         std::vector<unsigned char> y(static_cast<size_t>(n));
@@ -41,7 +42,8 @@ Data load_or_fake(const std::string& dir) {
             return data;
         }
     }
-    std::fprintf(stderr, "note: %s not readable, using random data of the same shape\n", dir.c_str());
+    std::fprintf(stderr, "note: %s not readable, using random data of the same shape\n",
+                 dir.c_str());
     Rng rng(stream_key(0, 0, Purpose::Data));
     for (int64_t i = 0; i < n * d; ++i) data.x.data<float>()[i] = static_cast<float>(rng.normal());
     for (int64_t i = 0; i < n; ++i) data.y.data<int32_t>()[i] = static_cast<int32_t>(rng.below(10));
@@ -102,15 +104,21 @@ int main(int argc, char** argv) {
     std::string dir = std::string(BENCHTOP_SOURCE_DIR) + "/../shared/data/mnist1d";
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
-        if (a == "--steps" && i + 1 < argc) steps = std::stoi(argv[++i]);
-        else if (a == "--repeats" && i + 1 < argc) repeats = std::stoi(argv[++i]);
-        else if (a == "--stack" && i + 1 < argc) stack = std::stoll(argv[++i]);
-        else if (a == "--data" && i + 1 < argc) dir = argv[++i];
-        else if (a == "--fused-only") fused_only = true;  // for profiling
+        if (a == "--steps" && i + 1 < argc)
+            steps = std::stoi(argv[++i]);
+        else if (a == "--repeats" && i + 1 < argc)
+            repeats = std::stoi(argv[++i]);
+        else if (a == "--stack" && i + 1 < argc)
+            stack = std::stoll(argv[++i]);
+        else if (a == "--data" && i + 1 < argc)
+            dir = argv[++i];
+        else if (a == "--fused-only")
+            fused_only = true;  // for profiling
         else {
-            std::fprintf(stderr,
-                         "usage: %s [--steps N] [--repeats N] [--stack K] [--data DIR] [--fused-only]\n",
-                         argv[0]);
+            std::fprintf(
+                stderr,
+                "usage: %s [--steps N] [--repeats N] [--stack K] [--data DIR] [--fused-only]\n",
+                argv[0]);
             return 2;
         }
     }
@@ -127,7 +135,7 @@ int main(int argc, char** argv) {
     }
     for (int fused = 1; fused >= (fused_only ? 1 : 0); --fused)
         std::printf("%-9s GRU, stack of %lld: %8.3f ms/step wall, %8.3f ms/step cpu, loss %.9f\n",
-                    fused ? "fused" : "composed", static_cast<long long>(stack), best[fused].wall_ms,
-                    best[fused].cpu_ms, best[fused].loss);
+                    fused ? "fused" : "composed", static_cast<long long>(stack),
+                    best[fused].wall_ms, best[fused].cpu_ms, best[fused].loss);
     return 0;
 }

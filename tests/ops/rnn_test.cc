@@ -24,14 +24,14 @@ struct Case {
 };
 
 void check_case(const Case& c) {
-    SCOPED_TRACE(::testing::Message() << "K=" << c.K << " Kx=" << c.Kx << " B=" << c.B << " L="
-                                      << c.L << " I=" << c.I << " H=" << c.H
-                                      << " reverse=" << c.reverse);
+    SCOPED_TRACE(::testing::Message()
+                 << "K=" << c.K << " Kx=" << c.Kx << " B=" << c.B << " L=" << c.L << " I=" << c.I
+                 << " H=" << c.H << " reverse=" << c.reverse);
     const int64_t G = 3 * c.H;
-    std::vector<Tensor> in{random_tensor({c.Kx, c.B, c.L * c.I}, 1),
-                           random_tensor({c.K, G, c.I}, 2, -0.8, 0.8),
-                           random_tensor({c.K, G, c.H}, 3, -0.8, 0.8),
-                           random_tensor({c.K, G}, 4, -0.5, 0.5), random_tensor({c.K, G}, 5, -0.5, 0.5)};
+    std::vector<Tensor> in{
+        random_tensor({c.Kx, c.B, c.L * c.I}, 1), random_tensor({c.K, G, c.I}, 2, -0.8, 0.8),
+        random_tensor({c.K, G, c.H}, 3, -0.8, 0.8), random_tensor({c.K, G}, 4, -0.5, 0.5),
+        random_tensor({c.K, G}, 5, -0.5, 0.5)};
     check_gradients(
         [&](Graph&, const std::vector<Var>& v) {
             return gru_sequence(v[0], v[1], v[2], v[3], v[4], c.L, c.reverse);
@@ -52,7 +52,9 @@ TEST(GruSequence, GradientsStackPerMemberAndSharedInput) {
     check_case({2, 1, 2, 3, 2, 2, true});
 }
 
-TEST(GruSequence, SingleStep) { check_case({2, 2, 3, 1, 2, 2, false}); }
+TEST(GruSequence, SingleStep) {
+    check_case({2, 2, 3, 1, 2, 2, false});
+}
 
 // The fused model equals the one composed from gru_cell: values and parameter gradients.
 TEST(GruSequence, MatchesComposedCells) {
@@ -61,7 +63,8 @@ TEST(GruSequence, MatchesComposedCells) {
         ParamSet ps(2, DType::F64);
         add_gru_params(ps, spec);
         uint64_t seed = 40;
-        for (auto& e : ps.entries()) e.value.copy_from(random_tensor(e.value.shape(), seed++, -0.7, 0.7));
+        for (auto& e : ps.entries())
+            e.value.copy_from(random_tensor(e.value.shape(), seed++, -0.7, 0.7));
         Tensor x = random_tensor({kx, 3, 10}, 77);
         Tensor w = random_tensor({2, 3, 4}, 78);
         std::vector<Tensor> grads[2];
@@ -148,7 +151,8 @@ TEST(GruSequence, Float32MatchesFloat64) {
         }
         for (size_t i = 0; i < res[0].size(); ++i)
             for (int64_t j = 0; j < res[0][i].numel(); ++j)
-                EXPECT_NEAR(res[1][i].at(j), res[0][i].at(j), 2e-5 * (1 + std::abs(res[0][i].at(j))))
+                EXPECT_NEAR(res[1][i].at(j), res[0][i].at(j),
+                            2e-5 * (1 + std::abs(res[0][i].at(j))))
                     << "scale " << scale << " tensor " << i << " element " << j;
     }
 }

@@ -80,9 +80,9 @@ Var gru_forward(ParamSet& ps, const GruSpec& spec, Var x) {
     Var dirs[2];
     for (int dir = 0; dir < 2; ++dir) {
         std::string sfx = dir ? "_reverse" : "";
-        dirs[dir] = gru_sequence(x, ps.var(g, "gru.weight_ih_l0" + sfx),
-                                 ps.var(g, "gru.weight_hh_l0" + sfx), ps.var(g, "gru.bias_ih_l0" + sfx),
-                                 ps.var(g, "gru.bias_hh_l0" + sfx), L, dir == 1);
+        dirs[dir] = gru_sequence(
+            x, ps.var(g, "gru.weight_ih_l0" + sfx), ps.var(g, "gru.weight_hh_l0" + sfx),
+            ps.var(g, "gru.bias_ih_l0" + sfx), ps.var(g, "gru.bias_hh_l0" + sfx), L, dir == 1);
     }
     // Per step: forward state then backward state, flattened time-major.
     Var flat = reshape(concat({dirs[0], dirs[1]}, -1), {K, B, L * 2 * H});  // [K, B, L * 2H]

@@ -188,14 +188,14 @@ Var linear_impl(const char* op, Var x, Var w, Var b, bool relu_out) {
     const Shape& sx = x.shape();
     const Shape& sw = w.shape();
     BENCHTOP_CHECK(sw.rank() == 3, op, ": weight must be [K, out, in], got ", sw.str());
-    BENCHTOP_CHECK(sx.rank() >= 2 && sx.back() == sw[2] && (sx[0] == sw[0] || sx[0] == 1),
-                   op, ": input of shape ", sx.str(), " does not fit weight of shape ", sw.str(),
+    BENCHTOP_CHECK(sx.rank() >= 2 && sx.back() == sw[2] && (sx[0] == sw[0] || sx[0] == 1), op,
+                   ": input of shape ", sx.str(), " does not fit weight of shape ", sw.str(),
                    " (expected [K or 1, ..., ", sw[2], "])");
     BENCHTOP_CHECK(x.dtype() == w.dtype(), op, ": input is ", dtype_name(x.dtype()),
                    " but weight is ", dtype_name(w.dtype()));
     if (b.defined()) {
-        BENCHTOP_CHECK(b.shape() == Shape({sw[0], sw[1]}) && b.dtype() == w.dtype(),
-                       op, ": bias of shape ", b.shape().str(), " does not fit weight of shape ",
+        BENCHTOP_CHECK(b.shape() == Shape({sw[0], sw[1]}) && b.dtype() == w.dtype(), op,
+                       ": bias of shape ", b.shape().str(), " does not fit weight of shape ",
                        sw.str(), " (expected [", sw[0], ", ", sw[1], "])");
     }
     LinearDims d = linear_dims(sx, sw);
@@ -232,8 +232,12 @@ Var linear_impl(const char* op, Var x, Var w, Var b, bool relu_out) {
 
 }  // namespace
 
-Var linear(Var x, Var w, Var b) { return linear_impl("linear", x, w, b, false); }
+Var linear(Var x, Var w, Var b) {
+    return linear_impl("linear", x, w, b, false);
+}
 
-Var linear_relu(Var x, Var w, Var b) { return linear_impl("linear_relu", x, w, b, true); }
+Var linear_relu(Var x, Var w, Var b) {
+    return linear_impl("linear_relu", x, w, b, true);
+}
 
 }  // namespace benchtop

@@ -18,7 +18,7 @@ namespace benchtop {
 // reverse = true the sequence is processed from t = L-1 down to 0.
 // Every member runs the same code on its own slices, so a member's result does not
 // depend on K.
-Var gru_sequence(Var x, Var w_ih, Var w_hh, Var b_ih, Var b_hh, int64_t length,
-                 bool reverse = false);
+Var gru_sequence(
+    Var x, Var w_ih, Var w_hh, Var b_ih, Var b_hh, int64_t length, bool reverse = false);
 
 }  // namespace benchtop
