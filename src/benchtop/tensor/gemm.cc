@@ -68,6 +68,24 @@ void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, double al
                 beta, c, static_cast<int>(ldc));
 }
 
+void gemv(bool trans_a, int64_t m, int64_t n, float alpha, const float* a, int64_t lda,
+          const float* x, int64_t incx, float beta, float* y, int64_t incy) {
+    ensure_init();
+    if (m == 0 || n == 0) return;
+    cblas_sgemv(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, static_cast<int>(m),
+                static_cast<int>(n), alpha, a, static_cast<int>(lda), x, static_cast<int>(incx), beta,
+                y, static_cast<int>(incy));
+}
+
+void gemv(bool trans_a, int64_t m, int64_t n, double alpha, const double* a, int64_t lda,
+          const double* x, int64_t incx, double beta, double* y, int64_t incy) {
+    ensure_init();
+    if (m == 0 || n == 0) return;
+    cblas_dgemv(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, static_cast<int>(m),
+                static_cast<int>(n), alpha, a, static_cast<int>(lda), x, static_cast<int>(incx), beta,
+                y, static_cast<int>(incy));
+}
+
 const char* gemm_backend() {
 #ifdef BENCHTOP_USE_ONEDNN
     return "oneDNN sgemm (float32), OpenBLAS dgemm (float64)";
