@@ -68,7 +68,8 @@ Var Graph::record(const char* op, const Tensor& value, BackwardFn backward_fn,
                 n.inputs[static_cast<size_t>(n.n_inputs++)] = -1;
                 continue;
             }
-            BENCHTOP_CHECK(n.n_inputs < 4, op, ": more than 4 inputs");
+            BENCHTOP_CHECK(n.n_inputs < static_cast<int32_t>(n.inputs.size()), op, ": more than ",
+                           n.inputs.size(), " inputs");
             n.inputs[static_cast<size_t>(n.n_inputs++)] = v.id;
         }
     }

@@ -55,7 +55,7 @@ struct Node {
     const char* op = "";
     int32_t id = -1;
     int32_t n_inputs = 0;
-    std::array<int32_t, 4> inputs{-1, -1, -1, -1};
+    std::array<int32_t, 6> inputs{-1, -1, -1, -1, -1, -1};
     std::array<Tensor, 3> saved;    // extra tensors kept from the forward pass
     std::array<int64_t, 8> iarg{};  // integer arguments of the op
     std::array<double, 4> farg{};   // real arguments of the op

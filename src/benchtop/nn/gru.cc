@@ -5,6 +5,7 @@
 
 #include "benchtop/ops/elementwise.h"
 #include "benchtop/ops/linalg.h"
+#include "benchtop/ops/rnn.h"
 #include "benchtop/ops/shape_ops.h"
 
 namespace benchtop {
@@ -32,11 +33,19 @@ Var gru_cell(Var x_t, Var h, Var w_ih, Var w_hh, Var b_ih, Var b_hh) {
     return n + z * (h - n);  // (1 - z) * n + z * h
 }
 
-Var gru_forward(ParamSet& ps, const GruSpec& spec, Var x) {
-    Graph& g = *x.g;
-    const Shape& s = x.shape();
+namespace {
+
+void check_input(const GruSpec& spec, const Shape& s) {
     BENCHTOP_CHECK(s.rank() == 3 && s[2] == spec.length * spec.input, "gru: input must be [K, B, ",
                    spec.length * spec.input, "], got ", s.str());
+}
+
+}  // namespace
+
+Var gru_forward_composed(ParamSet& ps, const GruSpec& spec, Var x) {
+    Graph& g = *x.g;
+    const Shape& s = x.shape();
+    check_input(spec, s);
     int64_t K = ps.n_members(), B = s[1], L = spec.length, I = spec.input;
     Var h0 = g.input(g.make_zeros({K, B, spec.hidden}, x.dtype()));
     std::vector<Var> fwd(static_cast<size_t>(L)), bwd(static_cast<size_t>(L));
@@ -58,6 +67,25 @@ Var gru_forward(ParamSet& ps, const GruSpec& spec, Var x) {
         outs.push_back(bwd[static_cast<size_t>(t)]);
     }
     Var flat = concat(outs, -1);  // [K, B, L * 2H]
+    return linear(flat, ps.var(g, "linear.weight"), ps.var(g, "linear.bias"));
+}
+
+Var gru_forward(ParamSet& ps, const GruSpec& spec, Var x) {
+    Graph& g = *x.g;
+    const Shape& s = x.shape();
+    check_input(spec, s);
+    int64_t K = ps.n_members(), B = s[1], L = spec.length, H = spec.hidden;
+    // One fused node per direction (ops/rnn.h), each [K, B, L, H]; gru_cell above is the
+    // composed reference the fused op is tested against.
+    Var dirs[2];
+    for (int dir = 0; dir < 2; ++dir) {
+        std::string sfx = dir ? "_reverse" : "";
+        dirs[dir] = gru_sequence(
+            x, ps.var(g, "gru.weight_ih_l0" + sfx), ps.var(g, "gru.weight_hh_l0" + sfx),
+            ps.var(g, "gru.bias_ih_l0" + sfx), ps.var(g, "gru.bias_hh_l0" + sfx), L, dir == 1);
+    }
+    // Per step: forward state then backward state, flattened time-major.
+    Var flat = reshape(concat({dirs[0], dirs[1]}, -1), {K, B, L * 2 * H});  // [K, B, L * 2H]
     return linear(flat, ps.var(g, "linear.weight"), ps.var(g, "linear.bias"));
 }
 

@@ -19,9 +19,14 @@ struct GruSpec {
 
 void add_gru_params(ParamSet& ps, const GruSpec& spec);
 // x [K or 1, B, length * input] -> logits [K, B, out].
+// Runs each direction as one fused gru_sequence node (ops/rnn.h).
 Var gru_forward(ParamSet& ps, const GruSpec& spec, Var x);
+// The same model composed cell by cell from gru_cell (~20 graph nodes per step): the
+// reference for tests and the "before" of bench/e2e/gru_step.cc.
+Var gru_forward_composed(ParamSet& ps, const GruSpec& spec, Var x);
 
-// One GRU step: x_t [K or 1, B, I], h [K, B, H] -> new h [K, B, H].
+// One GRU step composed from linear, slice and element-wise ops (the reference that the
+// fused gru_sequence of ops/rnn.h is tested against): x_t [K or 1, B, I], h [K, B, H] -> [K, B, H].
 Var gru_cell(Var x_t, Var h, Var w_ih, Var w_hh, Var b_ih, Var b_hh);
 
 }  // namespace benchtop

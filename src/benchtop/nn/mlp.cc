@@ -1,6 +1,6 @@
 #include "benchtop/nn/mlp.h"
 
-#include "benchtop/ops/elementwise.h"
+#include "benchtop/ops/elementwise.h"  // operator+
 #include "benchtop/ops/linalg.h"
 
 namespace benchtop {
@@ -16,8 +16,8 @@ void add_mlp_params(ParamSet& ps, const MlpSpec& spec) {
 
 Var mlp_forward(ParamSet& ps, const MlpSpec& spec, Var x) {
     Graph& g = *x.g;
-    Var h1 = relu(linear(x, ps.var(g, "linear1.weight"), ps.var(g, "linear1.bias")));
-    Var h2 = relu(linear(h1, ps.var(g, "linear2.weight"), ps.var(g, "linear2.bias")));
+    Var h1 = linear_relu(x, ps.var(g, "linear1.weight"), ps.var(g, "linear1.bias"));
+    Var h2 = linear_relu(h1, ps.var(g, "linear2.weight"), ps.var(g, "linear2.bias"));
     if (spec.residual) h2 = h1 + h2;
     return linear(h2, ps.var(g, "linear3.weight"), ps.var(g, "linear3.bias"));
 }

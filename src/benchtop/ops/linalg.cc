@@ -102,6 +102,26 @@ void linear_backward_t(Graph& g, const Node& n) {
     const T* px = x.data<T>();
     const T* pw = w.data<T>();
     int64_t sx = d.Kx == 1 ? 0 : d.N * d.D;
+    T* db = n.inputs[2] >= 0 && g.needs_grad(n.inputs[2]) ? g.grad(n.inputs[2]).data<T>() : nullptr;
+    if (n.iarg[0] != 0) {
+        // Fused ReLU: dz = dy where y > 0 (y > 0 exactly where the pre-activation is), and
+        // the bias gradient in the same pass; dz then stands for dy below.
+        const T* py = g.node(n.id).value.data<T>();
+        T* dz = g.make_tensor(g.node(n.id).value.shape(), dtype_of<T>()).template data<T>();
+        const int64_t rows = d.K * d.N;
+        for (int64_t i = 0; i < rows; ++i) {
+            const T* yi = py + i * d.O;
+            const T* gi = dy + i * d.O;
+            T* zi = dz + i * d.O;
+            for (int64_t o = 0; o < d.O; ++o) zi[o] = yi[o] > T(0) ? gi[o] : T(0);
+            if (db) {
+                T* bk = db + (i / d.N) * d.O;
+                for (int64_t o = 0; o < d.O; ++o) bk[o] += zi[o];
+            }
+        }
+        db = nullptr;  // done
+        dy = dz;
+    }
     if (g.needs_grad(n.inputs[0])) {
         bool overwrite = false;
         T* dx = g.grad_for_write(n.inputs[0], &overwrite).data<T>();
@@ -118,8 +138,7 @@ void linear_backward_t(Graph& g, const Node& n) {
             gemm(true, false, d.O, d.D, d.N, T(1), dy + k * d.N * d.O, d.O, px + k * sx, d.D, T(1),
                  dw + k * d.O * d.D, d.D);
     }
-    if (n.inputs[2] >= 0 && g.needs_grad(n.inputs[2])) {
-        T* db = g.grad(n.inputs[2]).data<T>();
+    if (db) {
         for (int64_t k = 0; k < d.K; ++k) {
             T* bk = db + k * d.O;
             const T* dyk = dy + k * d.N * d.O;
@@ -163,18 +182,20 @@ Var matmul(Var a, Var b) {
     return g.record("matmul", out, matmul_backward, {a, b});
 }
 
-Var linear(Var x, Var w, Var b) {
+namespace {
+
+Var linear_impl(const char* op, Var x, Var w, Var b, bool relu_out) {
     const Shape& sx = x.shape();
     const Shape& sw = w.shape();
-    BENCHTOP_CHECK(sw.rank() == 3, "linear: weight must be [K, out, in], got ", sw.str());
-    BENCHTOP_CHECK(sx.rank() >= 2 && sx.back() == sw[2] && (sx[0] == sw[0] || sx[0] == 1),
-                   "linear: input of shape ", sx.str(), " does not fit weight of shape ", sw.str(),
+    BENCHTOP_CHECK(sw.rank() == 3, op, ": weight must be [K, out, in], got ", sw.str());
+    BENCHTOP_CHECK(sx.rank() >= 2 && sx.back() == sw[2] && (sx[0] == sw[0] || sx[0] == 1), op,
+                   ": input of shape ", sx.str(), " does not fit weight of shape ", sw.str(),
                    " (expected [K or 1, ..., ", sw[2], "])");
-    BENCHTOP_CHECK(x.dtype() == w.dtype(), "linear: input is ", dtype_name(x.dtype()),
+    BENCHTOP_CHECK(x.dtype() == w.dtype(), op, ": input is ", dtype_name(x.dtype()),
                    " but weight is ", dtype_name(w.dtype()));
     if (b.defined()) {
-        BENCHTOP_CHECK(b.shape() == Shape({sw[0], sw[1]}) && b.dtype() == w.dtype(),
-                       "linear: bias of shape ", b.shape().str(), " does not fit weight of shape ",
+        BENCHTOP_CHECK(b.shape() == Shape({sw[0], sw[1]}) && b.dtype() == w.dtype(), op,
+                       ": bias of shape ", b.shape().str(), " does not fit weight of shape ",
                        sw.str(), " (expected [", sw[0], ", ", sw[1], "])");
     }
     LinearDims d = linear_dims(sx, sw);
@@ -183,7 +204,7 @@ Var linear(Var x, Var w, Var b) {
     dims.back() = d.O;
     Graph& g = *x.g;
     Tensor out = g.make_tensor(Shape(dims), x.dtype());
-    dispatch_float(x.dtype(), "linear", [&](auto t) {
+    dispatch_float(x.dtype(), op, [&](auto t) {
         using T = decltype(t);
         const T* px = x.value().data<T>();
         const T* pw = w.value().data<T>();
@@ -200,9 +221,23 @@ Var linear(Var x, Var w, Var b) {
             }
             gemm(false, true, d.N, d.O, d.D, T(1), px + k * stride_x, d.D, pw + k * d.O * d.D, d.D,
                  beta, yk, d.O);
+            if (relu_out)  // while the member's output is still in cache
+                for (int64_t i = 0; i < d.N * d.O; ++i) yk[i] = yk[i] < T(0) ? T(0) : yk[i];
         }
     });
-    return g.record("linear", out, linear_backward, {x, w, b});
+    Var y = g.record(op, out, linear_backward, {x, w, b});
+    if (y.records()) g.node(y).iarg[0] = relu_out ? 1 : 0;
+    return y;
+}
+
+}  // namespace
+
+Var linear(Var x, Var w, Var b) {
+    return linear_impl("linear", x, w, b, false);
+}
+
+Var linear_relu(Var x, Var w, Var b) {
+    return linear_impl("linear_relu", x, w, b, true);
 }
 
 }  // namespace benchtop

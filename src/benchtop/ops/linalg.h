@@ -11,5 +11,9 @@ Var matmul(Var a, Var b);
 // y = x W^T + b, per member (PyTorch's Linear layout).
 // x [K, N..., D] or shared [1, N..., D]; w [K, O, D]; b [K, O] or undefined -> [K, N..., O].
 Var linear(Var x, Var w, Var b = {});
+// relu(linear(x, w, b)) as one node: the ReLU runs on each member's GEMM output while it
+// is in cache, and backward masks the gradient and sums the bias gradient in one pass.
+// Bit-identical to relu(linear(x, w, b)), values and gradients.
+Var linear_relu(Var x, Var w, Var b = {});
 
 }  // namespace benchtop

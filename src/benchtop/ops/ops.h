@@ -7,4 +7,5 @@
 #include "benchtop/ops/loss.h"
 #include "benchtop/ops/norm.h"
 #include "benchtop/ops/reduce.h"
+#include "benchtop/ops/rnn.h"
 #include "benchtop/ops/shape_ops.h"

@@ -242,7 +242,7 @@ Var concat(const std::vector<Var>& xs, int axis) {
     }
     dispatch_float(xs[0].dtype(), "concat", [](auto) {});
     if (xs.size() <= 4) return concat_group(xs, 0, xs.size(), ax);
-    // A node has at most 4 inputs: concatenate in groups, then the groups.
+    // A node has at most 6 inputs: concatenate in groups of 4, then the groups.
     std::vector<Var> parts;
     for (size_t b = 0; b < xs.size(); b += 4)
         parts.push_back(concat_group(xs, b, std::min(xs.size(), b + 4), ax));

@@ -5,8 +5,18 @@
 #include <cblas.h>
 
 #ifdef BENCHTOP_USE_ONEDNN
-#include <oneapi/dnnl/dnnl.h>
 #include <omp.h>
+#ifdef BENCHTOP_DNNL_NO_HEADER
+// oneDNN's C API entry point (dnnl.h, stable since oneDNN 1.0), declared here when only the
+// runtime library is installed. dnnl_status_t is a C enum; dnnl_success is 0.
+extern "C" int dnnl_sgemm(char transa, char transb, int64_t M, int64_t N, int64_t K, float alpha,
+                          const float* A, int64_t lda, const float* B, int64_t ldb, float beta,
+                          float* C, int64_t ldc);
+using dnnl_status_t = int;
+constexpr dnnl_status_t dnnl_success = 0;
+#else
+#include <oneapi/dnnl/dnnl.h>
+#endif
 #endif
 
 namespace benchtop {
@@ -56,6 +66,24 @@ void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, double al
                 trans_b ? CblasTrans : CblasNoTrans, static_cast<int>(m), static_cast<int>(n),
                 static_cast<int>(k), alpha, a, static_cast<int>(lda), b, static_cast<int>(ldb),
                 beta, c, static_cast<int>(ldc));
+}
+
+void gemv(bool trans_a, int64_t m, int64_t n, float alpha, const float* a, int64_t lda,
+          const float* x, int64_t incx, float beta, float* y, int64_t incy) {
+    ensure_init();
+    if (m == 0 || n == 0) return;
+    cblas_sgemv(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, static_cast<int>(m),
+                static_cast<int>(n), alpha, a, static_cast<int>(lda), x, static_cast<int>(incx), beta,
+                y, static_cast<int>(incy));
+}
+
+void gemv(bool trans_a, int64_t m, int64_t n, double alpha, const double* a, int64_t lda,
+          const double* x, int64_t incx, double beta, double* y, int64_t incy) {
+    ensure_init();
+    if (m == 0 || n == 0) return;
+    cblas_dgemv(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, static_cast<int>(m),
+                static_cast<int>(n), alpha, a, static_cast<int>(lda), x, static_cast<int>(incx), beta,
+                y, static_cast<int>(incy));
 }
 
 const char* gemm_backend() {

@@ -16,6 +16,14 @@ void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, double al
           const double* a, int64_t lda, const double* b, int64_t ldb, double beta, double* c,
           int64_t ldc);
 
+// y = alpha * op(A) x + beta * y, A [m, n] row-major (op(A) = A or A^T), always OpenBLAS.
+// For GEMMs with one output column and a long inner dimension, where sgemm's packing costs
+// several times the arithmetic (rnn.cc's input-weight gradient: 20 us vs 3.6 us).
+void gemv(bool trans_a, int64_t m, int64_t n, float alpha, const float* a, int64_t lda,
+          const float* x, int64_t incx, float beta, float* y, int64_t incy);
+void gemv(bool trans_a, int64_t m, int64_t n, double alpha, const double* a, int64_t lda,
+          const double* x, int64_t incx, double beta, double* y, int64_t incy);
+
 // Name of the BLAS backend compiled in (for reports and benchmarks).
 const char* gemm_backend();
 
