@@ -100,3 +100,31 @@ TEST(Runner, PlanDropsDuplicateConfigurations) {
 
 }  // namespace
 }  // namespace benchtop
+
+namespace benchtop {
+namespace {
+
+TEST(Runner, DoubleDescentCnnVariantRunsAndCountsItsParameters) {
+    TempDir t;
+    const Experiment& exp = find_experiment("double-descent");
+    std::vector<Json> grid = expand_grid(
+        exp.schema(), parse_overrides(exp.schema(), {"model=cnn", "num_samples=400", "train_examples=200",
+                                                     "batch=50", "epochs=2", "eval_every=1", "width=3,6",
+                                                     "seed=0"}));
+    Store store((t.path / "c.db").string());
+    RunnerOptions opt;
+    opt.jobs = 2;
+    opt.progress = Progress::Mode::Quiet;
+    std::atomic<bool> stop{false};
+    EXPECT_EQ(run_grid(exp, grid, store, opt, stop).complete, 2);
+    for (const RunRow& r : store.runs("double-descent")) {
+        int64_t c = Json::parse(r.config_json)["width"].get<int64_t>();
+        // conv1 1->c k5, conv2/3 c->c k3, linear 5c->10 (with biases).
+        double expected = (5 * c + c) + 2 * (3 * c * c + c) + (50 * c + 10);
+        EXPECT_EQ(r.summaries.at("params"), expected) << "width " << c;
+        EXPECT_EQ(store.metrics(r.run_id, "test_error").size(), 2u);
+    }
+}
+
+}  // namespace
+}  // namespace benchtop

@@ -128,6 +128,7 @@ public:
         o.steps = c0["epochs"].get<int64_t>() * spe - 1;
         o.batch = c0["batch"].get<int64_t>();
         o.eval_every = c0["eval_every"].get<int64_t>() * spe;
+        o.eval_at_period_end = true;  // curves at the ends of epochs eval_every, 2 eval_every, ...
         o.lr = lrs;
         o.momentum = c0["momentum"].get<double>();
         o.shuffle_each_epoch = true;

@@ -194,7 +194,8 @@ std::vector<MemberCurve> train_classifier(ParamSet& ps, const ClassifierSpec& sp
         if (adam) adam->step();
         else sgd->step();
         g.reset();
-        if (s % o.eval_every == 0 || s == o.steps) evaluate(s);
+        const int64_t phase = o.eval_at_period_end ? s + 1 : s;
+        if (phase % o.eval_every == 0 || s == o.steps) evaluate(s);
         if (o.on_step) o.on_step(s + 1);
     }
     return curves;

@@ -54,6 +54,7 @@ struct TrainOptions {
     int64_t steps = 6000;          // updates at steps 0..steps inclusive (the reference loop)
     int64_t batch = 100;
     int64_t eval_every = 250;      // evaluate after steps 0, eval_every, ..., and the last
+    bool eval_at_period_end = false;  // instead after steps eval_every-1, 2*eval_every-1, ... (epoch ends)
     OptimizerKind optimizer = OptimizerKind::Adam;
     PerMember lr = 1e-2;
     PerMember momentum = 0.0;      // SGD only
