@@ -195,3 +195,20 @@ TEST(Progress, ConcurrentAdvanceReachesTheTotalExactly) {
 
 }  // namespace
 }  // namespace benchtop
+
+namespace benchtop {
+namespace {
+
+TEST(ProgressCounts, HiddenCountsShowPercentElapsedAndEta) {
+    std::string tty = Progress::tty_line("sweep", 250, 1000, 10.0, "3/8 runs", false);
+    EXPECT_NE(tty.find(" 25%"), std::string::npos) << tty;
+    EXPECT_NE(tty.find("ETA 0:30"), std::string::npos) << tty;
+    EXPECT_EQ(tty.find("250/1000"), std::string::npos) << tty;
+    EXPECT_EQ(tty.find("it/s"), std::string::npos) << tty;
+    EXPECT_NE(tty.find("3/8 runs"), std::string::npos) << tty;
+    std::string plain = Progress::plain_line("sweep", 250, 1000, 10.0, "", false);
+    EXPECT_EQ(plain, "sweep: 25% elapsed 0:10 ETA 0:30");
+}
+
+}  // namespace
+}  // namespace benchtop

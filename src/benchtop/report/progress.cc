@@ -79,12 +79,17 @@ std::string Progress::tty_line(const std::string& label,
                                int64_t done,
                                int64_t total,
                                double elapsed,
-                               const std::string& note) {
+                               const std::string& note,
+                               bool counts) {
     char buf[160];
-    std::snprintf(buf, sizeof buf, "%3d%% %lld/%lld  %s it/s  elapsed %s  ETA %s",
-                  percent(done, total), static_cast<long long>(done), static_cast<long long>(total),
-                  rate_text(done, elapsed).c_str(), format_duration(elapsed).c_str(),
-                  eta_text(done, total, elapsed).c_str());
+    if (counts)
+        std::snprintf(buf, sizeof buf, "%3d%% %lld/%lld  %s it/s  elapsed %s  ETA %s",
+                      percent(done, total), static_cast<long long>(done), static_cast<long long>(total),
+                      rate_text(done, elapsed).c_str(), format_duration(elapsed).c_str(),
+                      eta_text(done, total, elapsed).c_str());
+    else
+        std::snprintf(buf, sizeof buf, "%3d%%  elapsed %s  ETA %s", percent(done, total),
+                      format_duration(elapsed).c_str(), eta_text(done, total, elapsed).c_str());
     const std::string stats = buf;
     std::string lab = label, nt = note;
     const size_t budget = kTtyColumns - 1;
@@ -129,11 +134,16 @@ std::string Progress::plain_line(const std::string& label,
                                  int64_t done,
                                  int64_t total,
                                  double elapsed,
-                                 const std::string& note) {
+                                 const std::string& note,
+                                 bool counts) {
     char buf[128];
-    std::snprintf(buf, sizeof buf, "%lld/%lld (%d%%) elapsed %s ETA %s",
-                  static_cast<long long>(done), static_cast<long long>(total), percent(done, total),
-                  format_duration(elapsed).c_str(), eta_text(done, total, elapsed).c_str());
+    if (counts)
+        std::snprintf(buf, sizeof buf, "%lld/%lld (%d%%) elapsed %s ETA %s",
+                      static_cast<long long>(done), static_cast<long long>(total), percent(done, total),
+                      format_duration(elapsed).c_str(), eta_text(done, total, elapsed).c_str());
+    else
+        std::snprintf(buf, sizeof buf, "%d%% elapsed %s ETA %s", percent(done, total),
+                      format_duration(elapsed).c_str(), eta_text(done, total, elapsed).c_str());
     std::string line = label;
     if (!line.empty()) line.append(": ");
     line.append(buf);
@@ -180,6 +190,11 @@ void Progress::set_note(std::string note) {
     note_ = sanitize(std::move(note));
 }
 
+void Progress::set_show_counts(bool show) {
+    std::lock_guard<std::mutex> lock(mu_);
+    show_counts_ = show;
+}
+
 void Progress::finish() {
     std::lock_guard<std::mutex> lock(mu_);
     if (finished_) return;
@@ -197,13 +212,13 @@ void Progress::draw_locked(double now, bool final) {
     const double elapsed = now - start_;
     std::ostream& os = *out_;
     if (mode_ == Mode::Tty) {
-        const std::string line = tty_line(label_, done_, total_, elapsed, note_);
+        const std::string line = tty_line(label_, done_, total_, elapsed, note_, show_counts_);
         os << '\r' << line;
         if (line.size() < last_width_) os << std::string(last_width_ - line.size(), ' ');
         last_width_ = line.size();
         if (final) os << '\n';
     } else {
-        os << plain_line(label_, done_, total_, elapsed, note_) << '\n';
+        os << plain_line(label_, done_, total_, elapsed, note_, show_counts_) << '\n';
     }
     os.flush();
 }

@@ -33,6 +33,9 @@ public:
     void advance(int64_t n = 1);
     // Short text shown after the bar (e.g. "mlp seed 3"); shown at the next redraw.
     void set_note(std::string note);
+    // false: the units are not meaningful to a reader (e.g. estimated microseconds of mixed
+    // runs), so show only the percentage, elapsed time and ETA.
+    void set_show_counts(bool show);
     // Prints the final state (Tty: the bar and '\n'; Plain: one line). Idempotent.
     void finish();
 
@@ -45,12 +48,14 @@ public:
                                 int64_t done,
                                 int64_t total,
                                 double elapsed,
-                                const std::string& note);
+                                const std::string& note,
+                                bool counts = true);
     static std::string plain_line(const std::string& label,
                                   int64_t done,
                                   int64_t total,
                                   double elapsed,
-                                  const std::string& note);
+                                  const std::string& note,
+                                  bool counts = true);
     // m:ss below one hour, h:mm:ss from one hour on (seconds rounded down; negative -> 0).
     static std::string format_duration(double seconds);
 
@@ -69,6 +74,7 @@ private:
     std::string note_;
     size_t last_width_ = 0;  // Tty: length of the line on screen, to blank leftovers
     bool finished_ = false;
+    bool show_counts_ = true;
 };
 
 }  // namespace benchtop

@@ -99,6 +99,7 @@ RunnerReport run_grid(const Experiment& exp, const std::vector<Json>& grid, Stor
     for (size_t p = 0; p < order.size(); ++p) order[p] = p;
     std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return pack_cost[a] > pack_cost[b]; });
     Progress progress(work, exp.name(), opt.progress);
+    progress.set_show_counts(false);  // units are estimated microseconds; runs done go in the note
     const int64_t n_todo = rep.total - rep.skipped;
     int64_t n_finished = 0;
     auto note_runs = [&]() {
