@@ -186,13 +186,14 @@ void im2col_clb(const ConvDims& d, const T* x, T* col, int64_t t0, int64_t t1) {
     const int64_t B = d.B, n = (t1 - t0) * B;
     for (int64_t c = 0; c < d.C; ++c)
         for (int64_t j = 0; j < d.k; ++j) {
-            T* row = col + (c * d.k + j) * n - t0 * B;
+            T* row = col + (c * d.k + j) * n;
             for (int64_t t = t0; t < t1; ++t) {
                 int64_t i = t * d.s - d.p + j;
+                T* r = row + (t - t0) * B;
                 if (i >= 0 && i < d.L)
-                    std::memcpy(row + t * B, x + (c * d.L + i) * B, size_t(B) * sizeof(T));
+                    std::memcpy(r, x + (c * d.L + i) * B, size_t(B) * sizeof(T));
                 else
-                    std::memset(row + t * B, 0, size_t(B) * sizeof(T));
+                    std::memset(r, 0, size_t(B) * sizeof(T));
             }
         }
 }
