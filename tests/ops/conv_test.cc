@@ -4,10 +4,14 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <string>
 
+#include "benchtop/ops/elementwise.h"
+#include "benchtop/ops/shape_ops.h"
 #include "support/grad_check.h"
 
 namespace benchtop {
@@ -104,6 +108,136 @@ TEST(Conv1d, BackwardWithFrozenWeightAndFloat32) {
     g3.backward(conv1d(g3.input(x.to(DType::F32)), w3, b3, 2, 1), seed.to(DType::F32));
     expect_close(g3.grad(w3), g1.grad(w1), 1e-4);
     expect_close(g3.grad(b3), g1.grad(b1), 1e-4);
+}
+
+TEST(Conv1dRelu, GradCheckPerMemberSharedAndNoBias) {
+    auto f = [](int s, int p) {
+        return [s, p](Graph&, const std::vector<Var>& v) {
+            return conv1d_relu(v[0], v[1], v.size() > 2 ? v[2] : Var{}, s, p);
+        };
+    };
+    check_gradients(f(2, 1), {random_tensor({1, 3, 2, 9}, 31), random_tensor({1, 4, 2, 3}, 32),
+                              random_tensor({1, 4}, 33)});
+    check_gradients(f(1, 0), {random_tensor({2, 2, 3, 6}, 34), random_tensor({2, 3, 3, 3}, 35),
+                              random_tensor({2, 3}, 36)});
+    check_gradients(f(2, 1), {random_tensor({1, 3, 1, 8}, 37), random_tensor({3, 4, 1, 5}, 38),
+                              random_tensor({3, 4}, 39)});
+    check_gradients(f(3, 2), {random_tensor({1, 2, 2, 5}, 40), random_tensor({2, 2, 2, 4}, 41)});
+}
+
+// The fused op is bit-identical to relu(conv1d(...)) in float32, values and all gradients,
+// per-member and shared input.
+TEST(Conv1dRelu, BitIdenticalToUnfused) {
+    for (int64_t kx : {int64_t(3), int64_t(1)}) {
+        Tensor x = random_tensor({kx, 5, 4, 19}, 51).to(DType::F32);
+        Tensor w = random_tensor({3, 6, 4, 3}, 52).to(DType::F32);
+        Tensor b = random_tensor({3, 6}, 53).to(DType::F32);
+        Tensor seed = random_tensor({3, 5, 6, 10}, 54).to(DType::F32);
+        std::vector<Tensor> res[2];
+        for (int fused = 0; fused < 2; ++fused) {
+            Graph g;
+            Var vx = g.variable(x), vw = g.variable(w), vb = g.variable(b);
+            Var y = fused ? conv1d_relu(vx, vw, vb, 2, 1) : relu(conv1d(vx, vw, vb, 2, 1));
+            g.backward(y, seed);
+            res[fused] = {y.value().clone(), g.grad(vx).clone(), g.grad(vw).clone(),
+                          g.grad(vb).clone()};
+        }
+        for (size_t i = 0; i < res[0].size(); ++i) {
+            ASSERT_EQ(res[0][i].nbytes(), res[1][i].nbytes());
+            EXPECT_EQ(std::memcmp(res[0][i].raw(), res[1][i].raw(), res[0][i].nbytes()), 0)
+                << "tensor " << i << ", input members " << kx;
+        }
+    }
+}
+
+// conv1d_clb on [K, C, L, B] equals conv1d on [K, B, C, L] up to the layout.
+TEST(Conv1dClb, ForwardMatchesNaive) {
+    const ConvCase cases[] = {{{2, 3, 2, 9}, {2, 4, 2, 3}, 1, 0},
+                              {{1, 4, 1, 40}, {3, 25, 1, 5}, 2, 1},
+                              {{3, 2, 5, 10}, {3, 5, 5, 3}, 2, 1},
+                              {{2, 1, 3, 4}, {2, 2, 3, 4}, 3, 2}};
+    uint64_t seed = 61;
+    for (const ConvCase& c : cases) {
+        Tensor x = random_tensor(c.x, seed++), w = random_tensor(c.w, seed++);
+        Tensor b = random_tensor({c.w[0], c.w[1]}, seed++);
+        for (int relu_out = 0; relu_out < 2; ++relu_out) {
+            Graph g;
+            Var xc = permute(g.input(x), {0, 2, 3, 1});
+            Var y = relu_out ? conv1d_clb_relu(xc, g.input(w), g.input(b), c.s, c.p)
+                             : conv1d_clb(xc, g.input(w), g.input(b), c.s, c.p);
+            Tensor ref = naive_conv(x, w, &b, c.s, c.p);
+            if (relu_out)
+                for (int64_t i = 0; i < ref.numel(); ++i) ref.set(i, std::max(ref.at(i), 0.0));
+            expect_close(permute(y, {0, 3, 1, 2}).value(), ref, 1e-12);
+            Var y2 = conv1d_clb(xc, g.input(w), {}, c.s, c.p);
+            expect_close(permute(y2, {0, 3, 1, 2}).value(), naive_conv(x, w, nullptr, c.s, c.p),
+                         1e-12);
+        }
+    }
+}
+
+TEST(Conv1dClb, GradCheckPerMemberSharedAndNoBias) {
+    auto f = [](int s, int p, bool r) {
+        return [s, p, r](Graph&, const std::vector<Var>& v) {
+            Var b = v.size() > 2 ? v[2] : Var{};
+            return r ? conv1d_clb_relu(v[0], v[1], b, s, p) : conv1d_clb(v[0], v[1], b, s, p);
+        };
+    };
+    for (bool r : {false, true}) {
+        check_gradients(f(2, 1, r), {random_tensor({1, 2, 9, 3}, 71), random_tensor({1, 4, 2, 3}, 72),
+                                     random_tensor({1, 4}, 73)});
+        check_gradients(f(1, 0, r), {random_tensor({2, 3, 6, 2}, 74), random_tensor({2, 3, 3, 3}, 75),
+                                     random_tensor({2, 3}, 76)});
+        check_gradients(f(2, 1, r), {random_tensor({1, 1, 8, 3}, 77), random_tensor({3, 4, 1, 5}, 78),
+                                     random_tensor({3, 4}, 79)});
+        check_gradients(f(3, 2, r), {random_tensor({1, 2, 5, 2}, 80), random_tensor({2, 2, 2, 4}, 81)});
+    }
+}
+
+// Without a backward pass the columns are built a few positions at a time; the values are
+// the same (float32, large batch so that several chunks are used).
+TEST(Conv1dClb, NoGradForwardMatchesRecordedForward) {
+    Tensor x = random_tensor({2, 25, 19, 1000}, 95).to(DType::F32);
+    Tensor w = random_tensor({2, 25, 25, 3}, 96).to(DType::F32);
+    Tensor b = random_tensor({2, 25}, 97).to(DType::F32);
+    Graph g1;
+    Tensor y1 = conv1d_clb_relu(g1.input(x), g1.variable(w), g1.variable(b), 2, 1).value();
+    Graph g2;
+    NoGradScope ng(g2);
+    Tensor y2 = conv1d_clb_relu(g2.input(x), g2.variable(w), g2.variable(b), 2, 1).value();
+    ASSERT_EQ(y1.nbytes(), y2.nbytes());
+    for (int64_t i = 0; i < y1.numel(); ++i) ASSERT_NEAR(y1.at(i), y2.at(i), 1e-5) << i;
+}
+
+// A member's values and gradients do not depend on the other members of the stack.
+TEST(Conv1dClb, MemberOfStackBitIdenticalToAlone) {
+    Tensor x = random_tensor({3, 4, 19, 6}, 91).to(DType::F32);
+    Tensor w = random_tensor({3, 5, 4, 3}, 92).to(DType::F32);
+    Tensor b = random_tensor({3, 5}, 93).to(DType::F32);
+    Tensor seed = random_tensor({3, 5, 10, 6}, 94).to(DType::F32);
+    auto run = [&](const Tensor& xs, const Tensor& ws, const Tensor& bs, const Tensor& ss) {
+        Graph g;
+        Var vx = g.variable(xs), vw = g.variable(ws), vb = g.variable(bs);
+        Var y = conv1d_clb_relu(vx, vw, vb, 2, 1);
+        g.backward(y, ss);
+        return std::vector<Tensor>{y.value().clone(), g.grad(vx).clone(), g.grad(vw).clone(),
+                                   g.grad(vb).clone()};
+    };
+    std::vector<Tensor> stack = run(x, w, b, seed);
+    auto member = [](const Tensor& t, int64_t k) {
+        Shape s = t.shape();
+        int64_t n = t.numel() / s[0];
+        s[0] = 1;
+        Tensor o = Tensor::empty(s, t.dtype());
+        std::memcpy(o.raw(), static_cast<const char*>(t.raw()) + k * n * 4, size_t(n) * 4);
+        return o;
+    };
+    std::vector<Tensor> alone = run(member(x, 1), member(w, 1), member(b, 1), member(seed, 1));
+    for (size_t i = 0; i < alone.size(); ++i) {
+        Tensor m = member(stack[i], 1);
+        ASSERT_EQ(m.nbytes(), alone[i].nbytes());
+        EXPECT_EQ(std::memcmp(m.raw(), alone[i].raw(), m.nbytes()), 0) << "tensor " << i;
+    }
 }
 
 TEST(Conv1d, RejectsMismatchedShapesAndDtypes) {

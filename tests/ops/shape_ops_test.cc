@@ -6,6 +6,8 @@
 
 #include <string>
 
+#include "benchtop/ops/elementwise.h"
+#include "benchtop/ops/reduce.h"
 #include "support/grad_check.h"
 
 namespace benchtop {
@@ -67,6 +69,35 @@ TEST(ShapePermute, GradCheck) {
     check_gradients(f, {random_tensor({1, 2, 3, 2}, 2)});
     auto tr = [](Graph&, const std::vector<Var>& v) { return transpose(v[0], 1, 2); };
     check_gradients(tr, {random_tensor({3, 4, 5}, 3)});
+}
+
+// Block swaps of trailing axes run as tiled 2-D transposes; sizes beyond one 16 x 16 tile
+// and with partial tiles, against indexing, forward and backward (accumulating).
+TEST(ShapePermute, TiledTransposeMatchesIndexing) {
+    Tensor x = random_tensor({2, 3, 7, 37}, 4);
+    Graph g;
+    Var vx = g.variable(x);
+    Var y = permute(vx, {0, 3, 1, 2});  // [2, 37, 3, 7]
+    for (int a = 0; a < 2; ++a)
+        for (int b = 0; b < 37; ++b)
+            for (int c = 0; c < 3; ++c)
+                for (int d = 0; d < 7; ++d)
+                    ASSERT_EQ(y.value().at(((a * 37 + b) * 3 + c) * 7 + d),
+                              x.at(((a * 3 + c) * 7 + d) * 37 + b));
+    Tensor seed = random_tensor(y.shape(), 5);
+    Var z = permute(vx, {0, 2, 3, 1});  // x also reaches the loss through a second path
+    Tensor seed2 = random_tensor(z.shape(), 6);
+    g.backward(add(sum_all(mul(y, g.input(seed))), sum_all(mul(z, g.input(seed2)))));
+    for (int a = 0; a < 2; ++a)
+        for (int c = 0; c < 3; ++c)
+            for (int d = 0; d < 7; ++d)
+                for (int b = 0; b < 37; ++b) {
+                    double want = seed.at(((a * 37 + b) * 3 + c) * 7 + d) +
+                                  seed2.at(((a * 7 + d) * 37 + b) * 3 + c);
+                    ASSERT_EQ(g.grad(vx).at(((a * 3 + c) * 7 + d) * 37 + b), want);
+                }
+    auto f = [](Graph&, const std::vector<Var>& v) { return permute(v[0], {1, 0}); };
+    check_gradients(f, {random_tensor({17, 33}, 7)});
 }
 
 TEST(ShapePermute, RejectsBadOrder) {

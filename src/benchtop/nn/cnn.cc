@@ -33,12 +33,14 @@ Var cnn_forward(ParamSet& ps, const CnnSpec& spec, Var x) {
     const Shape& s = x.shape();
     BENCHTOP_CHECK(s.rank() == 3 && s[2] == spec.length, "cnn: input must be [K, B, ",
                    spec.length, "], got ", s.str());
-    Var h = reshape(x, {s[0], s[1], 1, s[2]});
-    h = relu(conv1d(h, ps.var(g, "conv1.weight"), ps.var(g, "conv1.bias"), 2, 1));
-    h = relu(conv1d(h, ps.var(g, "conv2.weight"), ps.var(g, "conv2.bias"), 2, 1));
-    h = relu(conv1d(h, ps.var(g, "conv3.weight"), ps.var(g, "conv3.bias"), 2, 1));
-    const Shape& hs = h.shape();
-    h = reshape(h, {hs[0], hs[1], hs[2] * hs[3]});
+    // The convolutions run batch-innermost ([K, C, L, B], ops/conv.h conv1d_clb): one
+    // permute of the input and one of the last feature map instead of transposes per layer.
+    Var h = reshape(permute(x, {0, 2, 1}), {s[0], 1, s[2], s[1]});
+    h = conv1d_clb_relu(h, ps.var(g, "conv1.weight"), ps.var(g, "conv1.bias"), 2, 1);
+    h = conv1d_clb_relu(h, ps.var(g, "conv2.weight"), ps.var(g, "conv2.bias"), 2, 1);
+    h = conv1d_clb_relu(h, ps.var(g, "conv3.weight"), ps.var(g, "conv3.bias"), 2, 1);
+    const Shape& hs = h.shape();  // [K, C, L', B] -> [K, B, C * L'] (torch's flatten order)
+    h = reshape(permute(h, {0, 3, 1, 2}), {hs[0], hs[3], hs[1] * hs[2]});
     return linear(h, ps.var(g, "linear.weight"), ps.var(g, "linear.bias"));
 }
 

@@ -88,6 +88,42 @@ void col2im_add(const ConvDims& d, const T* col, T* x) {
     }
 }
 
+// Sum of a row of n values with 16 interleaved partial sums in a fixed order (vectorises;
+// a single serial chain over B * Lo values was the slowest part of the bias gradient).
+template <class T>
+T row_sum(const T* r, int64_t n) {
+    T acc[16] = {};
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        for (int j = 0; j < 16; ++j) acc[j] += r[i + j];
+    for (int j = 0; i + j < n; ++j) acc[j] += r[i + j];
+    for (int w = 8; w >= 1; w /= 2)
+        for (int j = 0; j < w; ++j) acc[j] += acc[j + w];
+    return acc[0];
+}
+
+// dz[i] = y[i] > 0 ? dy[i] : 0 (ReLU backward) for a row of n values; returns the row's sum
+// of dz, accumulated exactly as row_sum does (one pass instead of two).
+template <class T>
+T relu_mask_row_sum(const T* y, const T* dy, T* dz, int64_t n) {
+    T acc[16] = {};
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        for (int j = 0; j < 16; ++j) {
+            T v = y[i + j] > T(0) ? dy[i + j] : T(0);
+            dz[i + j] = v;
+            acc[j] += v;
+        }
+    for (int j = 0; i + j < n; ++j) {
+        T v = y[i + j] > T(0) ? dy[i + j] : T(0);
+        dz[i + j] = v;
+        acc[j] += v;
+    }
+    for (int w = 8; w >= 1; w /= 2)
+        for (int j = 0; j < w; ++j) acc[j] += acc[j + w];
+    return acc[0];
+}
+
 template <class T>
 void conv1d_backward_t(Graph& g, const Node& n) {
     const Tensor& x = g.node(n.inputs[0]).value;
@@ -103,19 +139,26 @@ void conv1d_backward_t(Graph& g, const Node& n) {
     Tensor dyt = g.make_tensor({d.O, NC}, w.dtype());  // dy of member k as [O, B * Lo]
     Tensor dcol = gx ? g.make_tensor({CK, NC}, w.dtype()) : Tensor();
     T* pt = dyt.data<T>();
+    // Fused ReLU (conv1d_relu): the pre-activation gradient is dy where y > 0 (y > 0 exactly
+    // where the pre-activation is), applied while dy is transposed.
+    const T* py = n.iarg[2] != 0 ? g.node(n.id).value.data<T>() : nullptr;
     for (int64_t k = 0; k < d.K; ++k) {
-        const T* dyk = dy + k * d.B * d.O * d.Lo;
+        const int64_t off_k = k * d.B * d.O * d.Lo;
+        const T* dyk = dy + off_k;
         for (int64_t b = 0; b < d.B; ++b)
-            for (int64_t o = 0; o < d.O; ++o)
-                std::memcpy(pt + o * NC + b * d.Lo, dyk + (b * d.O + o) * d.Lo,
-                            size_t(d.Lo) * sizeof(T));
+            for (int64_t o = 0; o < d.O; ++o) {
+                const T* src = dyk + (b * d.O + o) * d.Lo;
+                T* dst = pt + o * NC + b * d.Lo;
+                if (py) {
+                    const T* yr = py + off_k + (b * d.O + o) * d.Lo;
+                    for (int64_t i = 0; i < d.Lo; ++i) dst[i] = yr[i] > T(0) ? src[i] : T(0);
+                } else {
+                    std::memcpy(dst, src, size_t(d.Lo) * sizeof(T));
+                }
+            }
         if (gb) {
             T* db = g.grad(n.inputs[2]).data<T>() + k * d.O;
-            for (int64_t o = 0; o < d.O; ++o) {
-                T s = 0;
-                for (int64_t i = 0; i < NC; ++i) s += pt[o * NC + i];
-                db[o] += s;
-            }
+            for (int64_t o = 0; o < d.O; ++o) db[o] += row_sum(pt + o * NC, NC);
         }
         if (gw) {  // dw[k] += dyt col^T
             const T* ck = n.saved[0].data<T>() + (d.Kx == 1 ? 0 : k * CK * NC);
@@ -133,6 +176,93 @@ void conv1d_backward_t(Graph& g, const Node& n) {
 void conv1d_backward(Graph& g, const Node& n) {
     dispatch_float(g.node(n.id).value.dtype(), "conv1d",
                    [&](auto t) { conv1d_backward_t<decltype(t)>(g, n); });
+}
+
+// Batch-innermost layout (conv1d_clb): x [C, L, B] per member, output [O, Lo, B].
+// col[(c * k + j), (t - t0) * B + b] = x[c, t * s - p + j, b] (0 outside) for output
+// positions t in [t0, t1): whole batch rows.
+template <class T>
+void im2col_clb(const ConvDims& d, const T* x, T* col, int64_t t0, int64_t t1) {
+    const int64_t B = d.B, n = (t1 - t0) * B;
+    for (int64_t c = 0; c < d.C; ++c)
+        for (int64_t j = 0; j < d.k; ++j) {
+            T* row = col + (c * d.k + j) * n;
+            for (int64_t t = t0; t < t1; ++t) {
+                int64_t i = t * d.s - d.p + j;
+                T* r = row + (t - t0) * B;
+                if (i >= 0 && i < d.L)
+                    std::memcpy(r, x + (c * d.L + i) * B, size_t(B) * sizeof(T));
+                else
+                    std::memset(r, 0, size_t(B) * sizeof(T));
+            }
+        }
+}
+
+// Adjoint of im2col_clb: x[c, t * s - p + j, b] += col[(c * k + j), t * B + b].
+template <class T>
+void col2im_clb_add(const ConvDims& d, const T* col, T* x) {
+    const int64_t n = d.cols(), B = d.B;
+    for (int64_t c = 0; c < d.C; ++c)
+        for (int64_t j = 0; j < d.k; ++j) {
+            const T* row = col + (c * d.k + j) * n;
+            for (int64_t t = 0; t < d.Lo; ++t) {
+                int64_t i = t * d.s - d.p + j;
+                if (i < 0 || i >= d.L) continue;
+                T* xr = x + (c * d.L + i) * B;
+                const T* r = row + t * B;
+                for (int64_t b = 0; b < B; ++b) xr[b] += r[b];
+            }
+        }
+}
+
+// Dims of conv1d_clb from x [Kx, C, L, B] (stored in ConvDims' [Kx, B, C, L] terms).
+ConvDims conv_dims_clb(const Shape& x, const Shape& w, int64_t s, int64_t p) {
+    return conv_dims(Shape({x[0], x[3], x[1], x[2]}), w, s, p);
+}
+
+template <class T>
+void conv1d_clb_backward_t(Graph& g, const Node& n) {
+    const Tensor& x = g.node(n.inputs[0]).value;
+    const Tensor& w = g.node(n.inputs[1]).value;
+    ConvDims d = conv_dims_clb(x.shape(), w.shape(), n.iarg[0], n.iarg[1]);
+    const T* dy = g.node(n.id).grad.data<T>();
+    const T* pw = w.data<T>();
+    bool gx = g.needs_grad(n.inputs[0]), gw = g.needs_grad(n.inputs[1]);
+    bool gb = n.n_inputs > 2 && g.needs_grad(n.inputs[2]);
+    const int64_t CK = d.ck(), NC = d.cols(), ny = d.O * NC;
+    const int64_t sx = d.Kx == 1 ? 0 : d.C * d.L * d.B;
+    // Fused ReLU: the pre-activation gradient is dy where y > 0, into a scratch block.
+    const T* py = n.iarg[2] != 0 ? g.node(n.id).value.data<T>() : nullptr;
+    T* dz = py ? g.make_tensor({d.O, NC}, w.dtype()).data<T>() : nullptr;
+    T* dcol = gx ? g.make_tensor({CK, NC}, w.dtype()).data<T>() : nullptr;
+    for (int64_t k = 0; k < d.K; ++k) {
+        const T* dyk = dy + k * ny;
+        T* db = gb ? g.grad(n.inputs[2]).data<T>() + k * d.O : nullptr;
+        if (py) {  // mask and bias sums in one pass
+            const T* yk = py + k * ny;
+            for (int64_t o = 0; o < d.O; ++o) {
+                T sum = relu_mask_row_sum(yk + o * NC, dyk + o * NC, dz + o * NC, NC);
+                if (db) db[o] += sum;
+            }
+            dyk = dz;
+        } else if (db) {
+            for (int64_t o = 0; o < d.O; ++o) db[o] += row_sum(dyk + o * NC, NC);
+        }
+        if (gw) {  // dw[k] += dy[k] col^T
+            const T* ck = n.saved[0].data<T>() + (d.Kx == 1 ? 0 : k * CK * NC);
+            gemm(false, true, d.O, CK, NC, T(1), dyk, NC, ck, NC, T(1),
+                 g.grad(n.inputs[1]).data<T>() + k * d.O * CK, CK);
+        }
+        if (gx) {  // dcol = w[k]^T dy[k], then scatter into dx
+            gemm(true, false, CK, NC, d.O, T(1), pw + k * d.O * CK, CK, dyk, NC, T(0), dcol, NC);
+            col2im_clb_add(d, dcol, g.grad(n.inputs[0]).data<T>() + k * sx);
+        }
+    }
+}
+
+void conv1d_clb_backward(Graph& g, const Node& n) {
+    dispatch_float(g.node(n.id).value.dtype(), "conv1d_clb",
+                   [&](auto t) { conv1d_clb_backward_t<decltype(t)>(g, n); });
 }
 
 struct PoolDims {
@@ -203,25 +333,23 @@ Shape pooled_shape(const Shape& s, int64_t Lo) {
     return o;
 }
 
-}  // namespace
-
-Var conv1d(Var x, Var w, Var b, int stride, int padding) {
+Var conv1d_impl(const char* op, Var x, Var w, Var b, int stride, int padding, bool relu_out) {
     const Shape& sx = x.shape();
     const Shape& sw = w.shape();
-    BENCHTOP_CHECK(sw.rank() == 4, "conv1d: weight must be [K, O, C, k], got ", sw.str());
+    BENCHTOP_CHECK(sw.rank() == 4, op, ": weight must be [K, O, C, k], got ", sw.str());
     BENCHTOP_CHECK(sx.rank() == 4 && sx[2] == sw[2] && (sx[0] == sw[0] || sx[0] == 1),
-                   "conv1d: input of shape ", sx.str(), " does not fit weight of shape ", sw.str(),
+                   op, ": input of shape ", sx.str(), " does not fit weight of shape ", sw.str(),
                    " (expected [K or 1, B, ", sw[2], ", L])");
-    BENCHTOP_CHECK(x.dtype() == w.dtype(), "conv1d: input is ", dtype_name(x.dtype()),
+    BENCHTOP_CHECK(x.dtype() == w.dtype(), op, ": input is ", dtype_name(x.dtype()),
                    " but weight is ", dtype_name(w.dtype()), " (shapes ", sx.str(), " and ",
                    sw.str(), ")");
-    BENCHTOP_CHECK(stride >= 1 && padding >= 0, "conv1d: invalid stride ", stride, " or padding ",
+    BENCHTOP_CHECK(stride >= 1 && padding >= 0, op, ": invalid stride ", stride, " or padding ",
                    padding, " (input ", sx.str(), ")");
-    BENCHTOP_CHECK(sx[3] + 2 * padding >= sw[3], "conv1d: kernel of weight ", sw.str(),
+    BENCHTOP_CHECK(sx[3] + 2 * padding >= sw[3], op, ": kernel of weight ", sw.str(),
                    " is longer than the padded input ", sx.str(), " (padding ", padding, ")");
     if (b.defined()) {
         BENCHTOP_CHECK(b.shape() == Shape({sw[0], sw[1]}) && b.dtype() == w.dtype(),
-                       "conv1d: bias of shape ", b.shape().str(), " does not fit weight of shape ",
+                       op, ": bias of shape ", b.shape().str(), " does not fit weight of shape ",
                        sw.str(), " (expected [", sw[0], ", ", sw[1], "])");
     }
     ConvDims d = conv_dims(sx, sw, stride, padding);
@@ -229,7 +357,7 @@ Var conv1d(Var x, Var w, Var b, int stride, int padding) {
     Tensor out = g.make_tensor({d.K, d.B, d.O, d.Lo}, x.dtype());
     bool keep_col = g.grad_enabled() && g.needs_grad(w.id);
     Tensor col;
-    dispatch_float(x.dtype(), "conv1d", [&](auto t) {
+    dispatch_float(x.dtype(), op, [&](auto t) {
         using T = decltype(t);
         int64_t CK = d.ck(), NC = d.cols();
         // The columns are kept for the weight gradient when it is needed (one block per
@@ -254,18 +382,125 @@ Var conv1d(Var x, Var w, Var b, int stride, int padding) {
                     T* yr = yk + (bi * d.O + o) * d.Lo;
                     const T* tr = pt + o * NC + bi * d.Lo;
                     T bias = bk ? bk[o] : T(0);
-                    for (int64_t i = 0; i < d.Lo; ++i) yr[i] = tr[i] + bias;
+                    if (relu_out) {  // same select as relu()
+                        for (int64_t i = 0; i < d.Lo; ++i) {
+                            T v = tr[i] + bias;
+                            yr[i] = v < T(0) ? T(0) : v;
+                        }
+                    } else {
+                        for (int64_t i = 0; i < d.Lo; ++i) yr[i] = tr[i] + bias;
+                    }
                 }
         }
     });
-    Var res = g.record("conv1d", out, conv1d_backward, {x, w, b});
+    Var res = g.record(op, out, conv1d_backward, {x, w, b});
     if (res.records()) {
         Node& n = g.node(res);
         n.iarg[0] = stride;
         n.iarg[1] = padding;
+        n.iarg[2] = relu_out ? 1 : 0;
         if (keep_col) n.saved[0] = col;
     }
     return res;
+}
+
+Var conv1d_clb_impl(const char* op, Var x, Var w, Var b, int stride, int padding, bool relu_out) {
+    const Shape& sx = x.shape();
+    const Shape& sw = w.shape();
+    BENCHTOP_CHECK(sw.rank() == 4, op, ": weight must be [K, O, C, k], got ", sw.str());
+    BENCHTOP_CHECK(sx.rank() == 4 && sx[1] == sw[2] && (sx[0] == sw[0] || sx[0] == 1),
+                   op, ": input of shape ", sx.str(), " does not fit weight of shape ", sw.str(),
+                   " (expected [K or 1, ", sw[2], ", L, B])");
+    BENCHTOP_CHECK(x.dtype() == w.dtype(), op, ": input is ", dtype_name(x.dtype()),
+                   " but weight is ", dtype_name(w.dtype()), " (shapes ", sx.str(), " and ",
+                   sw.str(), ")");
+    BENCHTOP_CHECK(stride >= 1 && padding >= 0, op, ": invalid stride ", stride, " or padding ",
+                   padding, " (input ", sx.str(), ")");
+    BENCHTOP_CHECK(sx[2] + 2 * padding >= sw[3], op, ": kernel of weight ", sw.str(),
+                   " is longer than the padded input ", sx.str(), " (padding ", padding, ")");
+    if (b.defined()) {
+        BENCHTOP_CHECK(b.shape() == Shape({sw[0], sw[1]}) && b.dtype() == w.dtype(),
+                       op, ": bias of shape ", b.shape().str(), " does not fit weight of shape ",
+                       sw.str(), " (expected [", sw[0], ", ", sw[1], "])");
+    }
+    ConvDims d = conv_dims_clb(sx, sw, stride, padding);
+    Graph& g = *x.g;
+    Tensor out = g.make_tensor({d.K, d.O, d.Lo, d.B}, x.dtype());
+    bool keep_col = g.grad_enabled() && g.needs_grad(w.id);
+    Tensor col;
+    dispatch_float(x.dtype(), op, [&](auto t) {
+        using T = decltype(t);
+        const int64_t CK = d.ck(), NC = d.cols();
+        // Columns are kept for the weight gradient (one block per distinct input member).
+        // Without a backward pass (evaluation of a whole data set), they are built and used
+        // a few output positions at a time: a block of ~256 KB stays in cache and is reused
+        // instead of megabytes of fresh memory per layer (page faults were ~6% of a run).
+        int64_t n_col = keep_col ? (d.Kx == 1 ? 1 : d.K) : 1;
+        int64_t tc = keep_col ? d.Lo
+                              : std::clamp<int64_t>((int64_t(1) << 16) / std::max<int64_t>(1, CK * d.B),
+                                                    1, d.Lo);
+        col = g.make_tensor({n_col, CK, tc * d.B}, x.dtype());
+        const T* px = x.value().template data<T>();
+        const T* pw = w.value().template data<T>();
+        T* pc = col.template data<T>();
+        T* po = out.template data<T>();
+        const int64_t sxk = d.Kx == 1 ? 0 : d.C * d.L * d.B;
+        for (int64_t k = 0; k < d.K; ++k) {
+            T* ck = keep_col && d.Kx != 1 ? pc + k * CK * NC : pc;
+            T* yk = po + k * d.O * NC;
+            if (keep_col) {
+                if (k == 0 || d.Kx != 1) im2col_clb(d, px + k * sxk, ck, 0, d.Lo);
+                gemm(false, false, d.O, NC, CK, T(1), pw + k * d.O * CK, CK, ck, NC, T(0), yk, NC);
+            } else {
+                for (int64_t t0 = 0; t0 < d.Lo; t0 += tc) {
+                    int64_t t1 = std::min(d.Lo, t0 + tc), nc = (t1 - t0) * d.B;
+                    im2col_clb(d, px + k * sxk, ck, t0, t1);
+                    gemm(false, false, d.O, nc, CK, T(1), pw + k * d.O * CK, CK, ck, nc, T(0),
+                         yk + t0 * d.B, NC);
+                }
+            }
+            const T* bk = b.defined() ? b.value().template data<T>() + k * d.O : nullptr;
+            for (int64_t o = 0; o < d.O; ++o) {  // bias (+ ReLU) epilogue, in place
+                T* yr = yk + o * NC;
+                T bias = bk ? bk[o] : T(0);
+                if (relu_out) {  // same select as relu()
+                    for (int64_t i = 0; i < NC; ++i) {
+                        T v = yr[i] + bias;
+                        yr[i] = v < T(0) ? T(0) : v;
+                    }
+                } else {
+                    for (int64_t i = 0; i < NC; ++i) yr[i] += bias;
+                }
+            }
+        }
+    });
+    Var res = g.record(op, out, conv1d_clb_backward, {x, w, b});
+    if (res.records()) {
+        Node& n = g.node(res);
+        n.iarg[0] = stride;
+        n.iarg[1] = padding;
+        n.iarg[2] = relu_out ? 1 : 0;
+        if (keep_col) n.saved[0] = col;
+    }
+    return res;
+}
+
+}  // namespace
+
+Var conv1d(Var x, Var w, Var b, int stride, int padding) {
+    return conv1d_impl("conv1d", x, w, b, stride, padding, false);
+}
+
+Var conv1d_relu(Var x, Var w, Var b, int stride, int padding) {
+    return conv1d_impl("conv1d_relu", x, w, b, stride, padding, true);
+}
+
+Var conv1d_clb(Var x, Var w, Var b, int stride, int padding) {
+    return conv1d_clb_impl("conv1d_clb", x, w, b, stride, padding, false);
+}
+
+Var conv1d_clb_relu(Var x, Var w, Var b, int stride, int padding) {
+    return conv1d_clb_impl("conv1d_clb_relu", x, w, b, stride, padding, true);
 }
 
 Var max_pool1d(Var x, int kernel, int stride, int padding) {

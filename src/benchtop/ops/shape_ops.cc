@@ -63,6 +63,49 @@ void for_each_permuted(const Shape& in, const int64_t* order, F&& f) {
     }
 }
 
+// A permutation that keeps leading axes [0, a) and swaps two blocks of trailing axes,
+// [a, b) and [b, r), is a batch of 2-D transposes [rows, cols] -> [cols, rows] (e.g.
+// [K, B, L] -> [K, L, B]); those run tile by tile instead of element by element.
+struct Transpose2d {
+    int64_t batch = 1, rows = 1, cols = 1;
+};
+
+bool as_transpose_2d(const Shape& in, const int64_t* order, Transpose2d* t) {
+    int r = in.rank(), a = 0;
+    while (a < r && order[a] == a) ++a;
+    if (a == r) return false;
+    int b = int(order[a]);
+    if (b <= a) return false;
+    for (int i = 0; i < r - b; ++i)
+        if (order[a + i] != b + i) return false;
+    for (int i = 0; i < b - a; ++i)
+        if (order[a + (r - b) + i] != a + i) return false;
+    for (int d = 0; d < a; ++d) t->batch *= in[d];
+    for (int d = a; d < b; ++d) t->rows *= in[d];
+    for (int d = b; d < r; ++d) t->cols *= in[d];
+    return true;
+}
+
+// out[c, r] (=, or += when ACC) in[r, c] for each batch, in 16 x 16 tiles.
+template <bool ACC, class T>
+void transpose_2d(const Transpose2d& t, const T* in, T* out) {
+    constexpr int64_t kTile = 16;
+    const int64_t n = t.rows * t.cols;
+    for (int64_t q = 0; q < t.batch; ++q) {
+        const T* src = in + q * n;
+        T* dst = out + q * n;
+        for (int64_t r0 = 0; r0 < t.rows; r0 += kTile)
+            for (int64_t c0 = 0; c0 < t.cols; c0 += kTile) {
+                int64_t r1 = std::min(t.rows, r0 + kTile), c1 = std::min(t.cols, c0 + kTile);
+                for (int64_t c = c0; c < c1; ++c)
+                    for (int64_t r = r0; r < r1; ++r) {
+                        if constexpr (ACC) dst[c * t.rows + r] += src[r * t.cols + c];
+                        else dst[c * t.rows + r] = src[r * t.cols + c];
+                    }
+            }
+    }
+}
+
 void permute_backward(Graph& g, const Node& n) {
     if (!g.needs_grad(n.inputs[0])) return;
     const Tensor& dy = g.node(n.id).grad;
@@ -71,6 +114,11 @@ void permute_backward(Graph& g, const Node& n) {
         using T = decltype(t);
         T* dx = g.grad(n.inputs[0]).template data<T>();
         const T* py = dy.template data<T>();
+        Transpose2d tr;
+        if (as_transpose_2d(in, n.iarg.data(), &tr)) {  // dy is [cols, rows] per batch
+            transpose_2d<true>(Transpose2d{tr.batch, tr.cols, tr.rows}, py, dx);
+            return;
+        }
         for_each_permuted(in, n.iarg.data(), [&](int64_t i, int64_t o) { dx[o] += py[i]; });
     });
 }
@@ -207,7 +255,11 @@ Var permute(Var x, const std::vector<int>& order) {
         using T = decltype(t);
         const T* px = x.value().template data<T>();
         T* po = out.template data<T>();
-        for_each_permuted(in, ord.data(), [&](int64_t i, int64_t o) { po[i] = px[o]; });
+        Transpose2d tr;
+        if (as_transpose_2d(in, ord.data(), &tr))
+            transpose_2d<false>(tr, px, po);
+        else
+            for_each_permuted(in, ord.data(), [&](int64_t i, int64_t o) { po[i] = px[o]; });
     });
     Var res = g.record("permute", out, permute_backward, {x});
     if (res.records()) g.node(res).iarg = ord;
