@@ -25,7 +25,7 @@ check "list names mnist1d-baselines" bash -c "'$BT' list | grep -q '^mnist1d-bas
 check "describe prints parameters" bash -c "'$BT' describe mnist1d-baselines | grep -q 'shuffle_features'"
 
 # A tiny real run to create the database.
-"$BT" run mnist1d-baselines model=logistic,mlp shuffle_features=false steps=40 eval_every=20 --db r.db \
+"$BT" run mnist1d-baselines model=logistic,mlp shuffle_features=false steps=40 eval_every=20 seed=42 --db r.db \
     --out figs --quiet
 check "small run exits 0" test $? -eq 0
 check "database created" test -s r.db
@@ -45,7 +45,7 @@ sum_after=$(sqlite3 r.db "select count(*), group_concat(run_key) from runs; sele
 check "database untouched by usage errors" test "$sum_before" = "$sum_after"
 
 # Resume: the same command runs nothing new.
-"$BT" run mnist1d-baselines model=logistic,mlp shuffle_features=false steps=40 eval_every=20 --db r.db \
+"$BT" run mnist1d-baselines model=logistic,mlp shuffle_features=false steps=40 eval_every=20 seed=42 --db r.db \
     --out figs >resume.txt 2>&1
 check "re-run skips stored runs" grep -q "2 stored before, 0 complete" resume.txt
 check "still two runs" test "$(sqlite3 r.db 'select count(*) from runs')" -eq 2
@@ -59,20 +59,20 @@ check "csv header has config and summaries" bash -c "head -1 runs.csv | grep -q 
 "$BT" export mnist1d-baselines --db r.db --format jsonl >runs.jsonl
 check "jsonl has 2 objects" test "$(wc -l <runs.jsonl)" -eq 2
 check "jsonl has summaries" grep -q '"summaries"' runs.jsonl
-check "dry run prints the grid" bash -c "'$BT' run mnist1d-baselines seed=0..2 --dry-run --db r.db | grep -q '24 runs in the grid'"
+check "dry run prints the grid" bash -c "'$BT' run mnist1d-baselines seed=0..4 --dry-run --db r.db | grep -q '40 runs in the grid'"
 
 # Weights out and back in: save_to writes PyTorch-layout safetensors, init_from reads them; a
 # run of 0 steps from them reproduces the saved model's test accuracy.
-"$BT" run mnist1d-baselines model=mlp shuffle_features=false steps=60 eval_every=60 save_to='w/{model}-{seed}.safetensors' \
+"$BT" run mnist1d-baselines model=mlp shuffle_features=false steps=60 eval_every=60 seed=42 save_to='w/{model}-{seed}.safetensors' \
     --db w.db --quiet --no-figures
 check "save_to wrote the weights" test -s w/mlp-42.safetensors
 check "safetensors header names linear1.weight" grep -q "linear1.weight" w/mlp-42.safetensors
-"$BT" run mnist1d-baselines model=mlp shuffle_features=false steps=0 eval_every=1 init_from=w/mlp-42.safetensors \
+"$BT" run mnist1d-baselines model=mlp shuffle_features=false steps=0 eval_every=1 seed=42 init_from=w/mlp-42.safetensors \
     lr=1e-12 --db w.db --quiet --no-figures
 acc_saved=$(sqlite3 w.db "select s.value from summaries s join runs r using(run_id) where s.key='test_acc' and json_extract(r.config_json,'$.steps')=60")
 acc_loaded=$(sqlite3 w.db "select s.value from summaries s join runs r using(run_id) where s.key='test_acc' and json_extract(r.config_json,'$.steps')=0")
 check "init_from restores the trained model ($acc_saved vs $acc_loaded)" test "$acc_saved" = "$acc_loaded"
-"$BT" run mnist1d-baselines model=cnn init_from=w/mlp-42.safetensors steps=1 --db w.db --quiet --no-figures 2>err.txt
+"$BT" run mnist1d-baselines model=cnn seed=42 init_from=w/mlp-42.safetensors steps=1 --db w.db --quiet --no-figures 2>err.txt
 check "init_from with the wrong model fails with a message naming a tensor" grep -q "conv1" err.txt
 
 echo "not a database" >bad.db

@@ -22,7 +22,7 @@ TEST(Mnist1dBaselines, InductiveBiasOrderingAndTheShuffleDrop) {
     fs::remove_all(dir);
     fs::create_directories(dir);
     const Experiment& exp = find_experiment("mnist1d-baselines");
-    std::vector<Json> grid = expand_grid(exp.schema(), parse_overrides(exp.schema(), {"steps=500", "eval_every=500"}));
+    std::vector<Json> grid = expand_grid(exp.schema(), parse_overrides(exp.schema(), {"steps=500", "eval_every=500", "seed=42"}));
     ASSERT_EQ(grid.size(), 8u);  // four models x {original, shuffled}
     {
         Store store((dir / "r.db").string());
