@@ -245,7 +245,7 @@ std::vector<std::string> Mnist1dBaselines::draw(const Store& store, const std::s
     curves.xlabel = "training step";
     curves.ylabel = "test accuracy (%)";
     curves.yrange = std::make_pair(0.0, 100.0);
-    curves.key_position = "bottom right";
+    curves.key_position = "bottom right maxrows 4";
     int color = 0;
     for (const std::string& m : models) {
         for (bool shuffled : {false, true}) {
