@@ -97,17 +97,9 @@ public:
         src.args.seed = c0["data_seed"].get<uint32_t>();
         std::shared_ptr<const Mnist1dData> data = mnist1d_dataset(src);
 
-        const int64_t N = data->x_train.size(0);
-        Tensor labels = Tensor::empty({K, N}, DType::I32);
-        std::vector<uint64_t> seeds;
-        std::vector<double> lrs;
-        for (int64_t k = 0; k < K; ++k) {
-            const Json& c = cfgs[size_t(k)];
-            seeds.push_back(c["seed"].get<uint64_t>());
-            lrs.push_back(c["lr"].get<double>());
-            Tensor noisy = apply_label_noise(data->y_train, c["label_noise"].get<double>(), seeds.back());
-            std::copy_n(noisy.data<int32_t>(), N, labels.data<int32_t>() + k * N);
-        }
+        const std::vector<uint64_t> seeds = pack_values<uint64_t>(cfgs, "seed");
+        const Tensor labels =
+            per_member_label_noise(data->y_train, pack_values<double>(cfgs, "label_noise"), seeds);
 
         ClassifierSpec spec;
         spec.in = data->x_train.size(1);
@@ -129,14 +121,11 @@ public:
         o.batch = c0["batch"].get<int64_t>();
         o.eval_every = c0["eval_every"].get<int64_t>() * spe;
         o.eval_at_period_end = true;  // curves at the ends of epochs eval_every, 2 eval_every, ...
-        o.lr = lrs;
+        o.lr = pack_values<double>(cfgs, "lr");
         o.momentum = c0["momentum"].get<double>();
         o.shuffle_each_epoch = true;
         o.seeds = seeds;
-        o.on_step = [&](int64_t) {
-            ctx.check_stop();
-            if (ctx.advance) ctx.advance(K);
-        };
+        o.on_step = step_reporter(ctx, K);
         std::vector<MemberCurve> curves =
             train_classifier(ps, spec, {&data->x_train, &labels, &data->x_test, &data->y_test}, o);
 

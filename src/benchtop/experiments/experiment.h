@@ -30,6 +30,24 @@ struct RunContext {
     }
 };
 
+// Pieces every stacked run_pack needs: one value of `key` per configuration (seeds, learning
+// rates, label-noise fractions), and the training loop's per-step callback that honours Ctrl-C
+// and reports `members` units of progress.
+template <class T>
+std::vector<T> pack_values(const std::vector<Json>& configs, const std::string& key) {
+    std::vector<T> out;
+    out.reserve(configs.size());
+    for (const Json& c : configs) out.push_back(c.at(key).get<T>());
+    return out;
+}
+
+inline std::function<void(int64_t)> step_reporter(const RunContext& ctx, int64_t members) {
+    return [&ctx, members](int64_t) {
+        ctx.check_stop();
+        if (ctx.advance) ctx.advance(members);
+    };
+}
+
 class Experiment {
 public:
     virtual ~Experiment() = default;

@@ -86,12 +86,7 @@ public:
         DeepMlpSpec dspec{.in = spec.in, .hidden = std::vector<int64_t>(size_t(depth), width), .out = spec.out};
         ParamSet ps(K);
         add_classifier_params(ps, spec);
-        std::vector<uint64_t> seeds;
-        std::vector<double> lrs;
-        for (const Json& c : cfgs) {
-            seeds.push_back(c["seed"].get<uint64_t>());
-            lrs.push_back(c["lr"].get<double>());
-        }
+        const std::vector<uint64_t> seeds = pack_values<uint64_t>(cfgs, "seed");
         init_torch_default(ps, seeds);
         std::vector<MemberCurve> curves;
         if (c0["trained"].get<bool>() && c0["steps"].get<int64_t>() > 0) {
@@ -99,12 +94,9 @@ public:
             o.steps = c0["steps"].get<int64_t>() - 1;
             o.batch = 100;
             o.eval_every = o.steps + 1;
-            o.lr = lrs;
+            o.lr = pack_values<double>(cfgs, "lr");
             o.seeds = seeds;
-            o.on_step = [&](int64_t) {
-                ctx.check_stop();
-                if (ctx.advance) ctx.advance(K);
-            };
+            o.on_step = step_reporter(ctx, K);
             curves = train_classifier(ps, spec, {&data->x_train, &data->y_train, &data->x_test, &data->y_test}, o);
         }
 

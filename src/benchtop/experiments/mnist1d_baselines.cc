@@ -113,12 +113,7 @@ public:
         spec.in = data->x_train.size(1);
         ParamSet ps(K);
         add_classifier_params(ps, spec);
-        std::vector<uint64_t> seeds;
-        std::vector<double> lrs;
-        for (const Json& c : cfgs) {
-            seeds.push_back(c["seed"].get<uint64_t>());
-            lrs.push_back(c["lr"].get<double>());
-        }
+        const std::vector<uint64_t> seeds = pack_values<uint64_t>(cfgs, "seed");
         init_torch_default(ps, seeds);
         for (int64_t k = 0; k < K; ++k) {
             std::string init = cfgs[size_t(k)]["init_from"].get<std::string>();
@@ -126,29 +121,18 @@ public:
         }
 
         // Label noise is per run (drawn from its seed), so members may differ: labels [K, N].
-        bool noisy = false;
-        for (const Json& c : cfgs) noisy = noisy || c["label_noise"].get<double>() > 0;
+        const std::vector<double> noise = pack_values<double>(cfgs, "label_noise");
+        const bool noisy = std::any_of(noise.begin(), noise.end(), [](double f) { return f > 0; });
         Tensor noisy_labels;
-        if (noisy) {
-            const int64_t N = data->y_train.size(0);
-            noisy_labels = Tensor::empty({K, N}, DType::I32);
-            for (int64_t k = 0; k < K; ++k) {
-                Tensor y = apply_label_noise(data->y_train, cfgs[size_t(k)]["label_noise"].get<double>(),
-                                             seeds[size_t(k)]);
-                std::copy_n(y.data<int32_t>(), N, noisy_labels.data<int32_t>() + k * N);
-            }
-        }
+        if (noisy) noisy_labels = per_member_label_noise(data->y_train, noise, seeds);
 
         TrainOptions o;
         o.steps = c0["steps"].get<int64_t>();
         o.batch = std::min<int64_t>(c0["batch"].get<int64_t>(), data->x_train.size(0));
         o.eval_every = c0["eval_every"].get<int64_t>();
-        o.lr = lrs;
+        o.lr = pack_values<double>(cfgs, "lr");
         o.seeds = seeds;
-        o.on_step = [&](int64_t) {
-            ctx.check_stop();
-            if (ctx.advance) ctx.advance(K);
-        };
+        o.on_step = step_reporter(ctx, K);
         std::vector<MemberCurve> curves = train_classifier(
             ps, spec, {&data->x_train, noisy ? &noisy_labels : &data->y_train, &data->x_test, &data->y_test}, o);
 

@@ -1,5 +1,6 @@
 #include "benchtop/experiments/mnist1d_data.h"
 
+#include <algorithm>
 #include <map>
 #include <mutex>
 
@@ -27,6 +28,20 @@ std::shared_ptr<const Mnist1dData> mnist1d_dataset(const Mnist1dSource& src) {
     auto p = std::make_shared<const Mnist1dData>(std::move(d));
     cache.emplace(key.dump(), p);
     return p;
+}
+
+Tensor per_member_label_noise(const Tensor& y, std::span<const double> fractions,
+                              std::span<const uint64_t> seeds) {
+    BENCHTOP_CHECK(fractions.size() == seeds.size(), "per_member_label_noise: ", fractions.size(),
+                   " fractions for ", seeds.size(), " seeds");
+    const auto K = static_cast<int64_t>(seeds.size());
+    const int64_t N = y.size(0);
+    Tensor labels = Tensor::empty({K, N}, DType::I32);
+    for (int64_t k = 0; k < K; ++k) {
+        Tensor noisy = apply_label_noise(y, fractions[size_t(k)], seeds[size_t(k)]);
+        std::copy_n(noisy.data<int32_t>(), N, labels.data<int32_t>() + k * N);
+    }
+    return labels;
 }
 
 }  // namespace benchtop

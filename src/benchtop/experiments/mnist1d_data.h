@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <span>
 #include <string>
 
 #include "benchtop/data/mnist1d.h"
@@ -17,5 +18,10 @@ struct Mnist1dSource {
 };
 
 std::shared_ptr<const Mnist1dData> mnist1d_dataset(const Mnist1dSource& source);
+
+// One label set per member of a stack, [K, N]: member k's labels y [N] with fractions[k] of them
+// replaced by apply_label_noise(y, fractions[k], seeds[k]).
+Tensor per_member_label_noise(const Tensor& y, std::span<const double> fractions,
+                              std::span<const uint64_t> seeds);
 
 }  // namespace benchtop
