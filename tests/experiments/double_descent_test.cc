@@ -6,37 +6,19 @@
 
 #include <gtest/gtest.h>
 
-#include <filesystem>
 
 #include "benchtop/experiments/experiment.h"
-#include "benchtop/report/plot.h"
-#include "benchtop/sweep/grid.h"
-#include "benchtop/sweep/runner.h"
+#include "support/experiment_run.h"
 
 namespace benchtop {
 namespace {
 
-namespace fs = std::filesystem;
-
 TEST(DoubleDescent, PeakAtTheInterpolationThresholdOnlyWithLabelNoise) {
-    fs::path dir = fs::temp_directory_path() / ("benchtop_dd_" + std::to_string(::getpid()));
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-    const Experiment& exp = find_experiment("double-descent");
-    std::vector<Json> grid = expand_grid(
-        exp.schema(), parse_overrides(exp.schema(), {"num_samples=3000", "train_examples=1000", "epochs=300",
-                                                     "eval_every=100", "width=8,16,24,32,48,64,128,256",
-                                                     "seed=0,1", "label_noise=0,0.3"}));
-    ASSERT_EQ(grid.size(), 32u);
-    {
-        Store store((dir / "r.db").string());
-        RunnerOptions opt;
-        opt.jobs = 2;
-        opt.progress = Progress::Mode::Quiet;
-        std::atomic<bool> stop{false};
-        EXPECT_EQ(run_grid(exp, grid, store, opt, stop).complete, 32);
-    }
-    Store store((dir / "r.db").string(), Store::Mode::ReadOnly);
+    test::ExperimentRun run("double-descent", {"num_samples=3000", "train_examples=1000", "epochs=300", "eval_every=100",
+                                              "width=8,16,24,32,48,64,128,256", "seed=0,1", "label_noise=0,0.3"});
+    ASSERT_EQ(run.grid_size, 32u);
+    EXPECT_EQ(run.complete, 32);
+    const Store& store = run.store();
     auto groups = double_descent_points(store);
     const auto& noisy = groups.at({"mlp", 0.3});
     const auto& clean = groups.at({"mlp", 0.0});
@@ -79,12 +61,7 @@ TEST(DoubleDescent, PeakAtTheInterpolationThresholdOnlyWithLabelNoise) {
     // Without label noise, nothing near the threshold rises above the smallest model's error.
     EXPECT_LT(peak_clean, clean.front().test_mean);
 
-    if (gnuplot_available()) {
-        std::vector<std::string> files = exp.draw(store, (dir / "figs").string());
-        ASSERT_EQ(files.size(), 2u);
-        for (const std::string& f : files) EXPECT_GT(fs::file_size(f), 1000u) << f;
-    }
-    fs::remove_all(dir);
+    run.expect_figures();
 }
 
 }  // namespace

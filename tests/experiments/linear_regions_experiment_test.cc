@@ -4,37 +4,20 @@
 // neurons could make (Hanin & Rolnick 2019).
 #include <gtest/gtest.h>
 
-#include <filesystem>
 #include <map>
 
 #include "benchtop/experiments/experiment.h"
-#include "benchtop/report/plot.h"
-#include "benchtop/sweep/grid.h"
-#include "benchtop/sweep/runner.h"
+#include "support/experiment_run.h"
 
 namespace benchtop {
 namespace {
 
-namespace fs = std::filesystem;
-
 TEST(LinearRegionsExperiment, DensityFollowsNeuronsNotDepth) {
-    fs::path dir = fs::temp_directory_path() / ("benchtop_regions_" + std::to_string(::getpid()));
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-    const Experiment& exp = find_experiment("linear-regions");
-    std::vector<Json> grid = expand_grid(
-        exp.schema(), parse_overrides(exp.schema(), {"width=8,11,32", "depth=1,3", "steps=300", "lines=12",
-                                                     "resolution=32", "seed=0,1"}));
-    ASSERT_EQ(grid.size(), 24u);
-    {
-        Store store((dir / "r.db").string());
-        RunnerOptions opt;
-        opt.jobs = 2;
-        opt.progress = Progress::Mode::Quiet;
-        std::atomic<bool> stop{false};
-        EXPECT_EQ(run_grid(exp, grid, store, opt, stop).complete, 24);
-    }
-    Store store((dir / "r.db").string(), Store::Mode::ReadOnly);
+    test::ExperimentRun run("linear-regions", {"width=8,11,32", "depth=1,3", "steps=300", "lines=12",
+                                              "resolution=32", "seed=0,1"});
+    ASSERT_EQ(run.grid_size, 24u);
+    EXPECT_EQ(run.complete, 24);
+    const Store& store = run.store();
     // (width, depth, trained) -> mean density over seeds.
     std::map<std::tuple<int64_t, int64_t, bool>, double> dens;
     auto d = [&](int64_t w, int64_t depth, bool trained) { return dens[std::make_tuple(w, depth, trained)]; };
@@ -55,12 +38,7 @@ TEST(LinearRegionsExperiment, DensityFollowsNeuronsNotDepth) {
         EXPECT_LT(deep, 2.5 * shallow) << "trained=" << trained;
         EXPECT_GT(deep, shallow / 2.5) << "trained=" << trained;
     }
-    if (gnuplot_available()) {
-        std::vector<std::string> files = exp.draw(store, (dir / "figs").string());
-        ASSERT_EQ(files.size(), 2u);
-        for (const std::string& f : files) EXPECT_GT(fs::file_size(f), 1000u) << f;
-    }
-    fs::remove_all(dir);
+    run.expect_figures();
 }
 
 }  // namespace

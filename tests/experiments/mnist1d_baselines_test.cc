@@ -3,37 +3,19 @@
 // far below their original accuracy while the MLP and logistic regression are unaffected.
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <filesystem>
 #include <map>
 
 #include "benchtop/experiments/experiment.h"
-#include "benchtop/report/plot.h"
-#include "benchtop/sweep/grid.h"
-#include "benchtop/sweep/runner.h"
+#include "support/experiment_run.h"
 
 namespace benchtop {
 namespace {
 
-namespace fs = std::filesystem;
-
 TEST(Mnist1dBaselines, InductiveBiasOrderingAndTheShuffleDrop) {
-    fs::path dir = fs::temp_directory_path() / ("benchtop_baselines_" + std::to_string(::getpid()));
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-    const Experiment& exp = find_experiment("mnist1d-baselines");
-    std::vector<Json> grid = expand_grid(exp.schema(), parse_overrides(exp.schema(), {"steps=500", "eval_every=500", "seed=42"}));
-    ASSERT_EQ(grid.size(), 8u);  // four models x {original, shuffled}
-    {
-        Store store((dir / "r.db").string());
-        RunnerOptions opt;
-        opt.jobs = 2;
-        opt.progress = Progress::Mode::Quiet;
-        std::atomic<bool> stop{false};
-        RunnerReport rep = run_grid(exp, grid, store, opt, stop);
-        EXPECT_EQ(rep.complete, 8);
-    }
-    Store store((dir / "r.db").string(), Store::Mode::ReadOnly);
+    test::ExperimentRun run("mnist1d-baselines", {"steps=500", "eval_every=500", "seed=42"});
+    ASSERT_EQ(run.grid_size, 8u);
+    EXPECT_EQ(run.complete, 8);
+    const Store& store = run.store();
     std::map<std::pair<std::string, bool>, double> acc;
     for (const RunRow& r : store.runs("mnist1d-baselines")) {
         Json c = Json::parse(r.config_json);
@@ -52,12 +34,7 @@ TEST(Mnist1dBaselines, InductiveBiasOrderingAndTheShuffleDrop) {
     EXPECT_NEAR(a("mlp", true), a("mlp", false), 0.05);
     EXPECT_NEAR(a("logistic", true), a("logistic", false), 0.02);
 
-    if (gnuplot_available()) {
-        std::vector<std::string> files = exp.draw(store, (dir / "figs").string());
-        ASSERT_EQ(files.size(), 2u);
-        for (const std::string& f : files) EXPECT_GT(fs::file_size(f), 1000u) << f;
-    }
-    fs::remove_all(dir);
+    run.expect_figures();
 }
 
 }  // namespace
