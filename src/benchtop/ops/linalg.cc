@@ -228,11 +228,11 @@ Var linear_impl(const char* op, Var x, Var w, Var b, bool relu_out) {
                        sw.str(), " (expected [", sw[0], ", ", sw[1], "])");
     }
     LinearDims d = linear_dims(sx, sw);
-    std::vector<int64_t> dims = sx.vec();
+    Shape dims = sx;  // no heap: this runs every step
     dims[0] = d.K;
-    dims.back() = d.O;
+    dims[dims.rank() - 1] = d.O;
     Graph& g = *x.g;
-    Tensor out = g.make_tensor(Shape(dims), x.dtype());
+    Tensor out = g.make_tensor(dims, x.dtype());
     dispatch_float(x.dtype(), op, [&](auto t) {
         using T = decltype(t);
         const T* px = x.value().data<T>();
