@@ -213,6 +213,22 @@ Var matmul(Var a, Var b) {
 
 namespace {
 
+// y[i, o] += b[o] for rows x cols, then max(y, 0) where relu (NaN stays NaN).
+template <class T>
+void add_bias_rows(T* __restrict y, const T* __restrict b, int64_t rows, int64_t cols, bool relu) {
+    for (int64_t i = 0; i < rows; ++i) {
+        T* yi = y + i * cols;
+        if (relu) {
+            for (int64_t o = 0; o < cols; ++o) {
+                const T v = yi[o] + b[o];
+                yi[o] = v < T(0) ? T(0) : v;
+            }
+        } else {
+            for (int64_t o = 0; o < cols; ++o) yi[o] += b[o];
+        }
+    }
+}
+
 Var linear_impl(const char* op, Var x, Var w, Var b, bool relu_out) {
     const Shape& sx = x.shape();
     const Shape& sw = w.shape();
@@ -241,16 +257,12 @@ Var linear_impl(const char* op, Var x, Var w, Var b, bool relu_out) {
         int64_t stride_x = d.Kx == 1 ? 0 : d.N * d.D;
         for (int64_t k = 0; k < d.K; ++k) {
             T* yk = po + k * d.N * d.O;
-            T beta = T(0);
-            if (b.defined()) {
-                const T* bk = b.value().data<T>() + k * d.O;
-                for (int64_t i = 0; i < d.N; ++i)
-                    for (int64_t o = 0; o < d.O; ++o) yk[i * d.O + o] = bk[o];
-                beta = T(1);
-            }
             gemm(false, true, d.N, d.O, d.D, T(1), px + k * stride_x, d.D, pw + k * d.O * d.D, d.D,
-                 beta, yk, d.O);
-            if (relu_out)  // while the member's output is still in cache
+                 T(0), yk, d.O);
+            // Bias and ReLU in one pass while the member's output is still in cache.
+            if (b.defined())
+                add_bias_rows(yk, b.value().data<T>() + k * d.O, d.N, d.O, relu_out);
+            else if (relu_out)
                 for (int64_t i = 0; i < d.N * d.O; ++i) yk[i] = yk[i] < T(0) ? T(0) : yk[i];
         }
     });
