@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstring>
+#include <string>
 
 #include "benchtop/ops/elementwise.h"
 #include "support/grad_check.h"
@@ -87,6 +89,59 @@ TEST(LinearRelu, BitIdenticalToUnfused) {
     for (size_t i = 0; i < res[0].size(); ++i) {
         ASSERT_EQ(res[0][i].nbytes(), res[1][i].nbytes());
         EXPECT_EQ(std::memcmp(res[0][i].raw(), res[1][i].raw(), res[0][i].nbytes()), 0) << "tensor " << i;
+    }
+}
+
+// float32 bias gradients (fixed-order partial sums over the rows) against a double sum of
+// the same float32 terms, for row counts around the group of four and column counts around
+// the chunk of 32; each member's gradient is bit-identical to the member's op alone.
+TEST(Linear, Float32BiasGradientMatchesDoubleSum) {
+    const int64_t K = 3, D = 5;
+    for (bool relu_out : {false, true}) {
+        for (int64_t N : {1, 3, 4, 7, 37, 100}) {
+            for (int64_t O : {1, 10, 32, 70, 100}) {
+                SCOPED_TRACE("relu " + std::to_string(relu_out) + " N " + std::to_string(N) +
+                             " O " + std::to_string(O));
+                Tensor x = random_tensor({K, N, D}, 31).to(DType::F32);
+                Tensor w = random_tensor({K, O, D}, 32).to(DType::F32);
+                Tensor b = random_tensor({K, O}, 33).to(DType::F32);
+                Tensor seed = random_tensor({K, N, O}, 34, -3, 3).to(DType::F32);
+                Graph g;
+                Var vb = g.variable(b);
+                Var y = relu_out ? linear_relu(g.input(x), g.input(w), vb)
+                                 : linear(g.input(x), g.input(w), vb);
+                g.backward(y, seed);
+                Tensor db = g.grad(vb);
+                for (int64_t k = 0; k < K; ++k) {
+                    for (int64_t o = 0; o < O; ++o) {
+                        double ref = 0, mag = 0;
+                        for (int64_t i = 0; i < N; ++i) {
+                            int64_t at = (k * N + i) * O + o;
+                            double t = relu_out && !(y.value().at(at) > 0) ? 0.0 : seed.at(at);
+                            ref += t;
+                            mag += std::fabs(t);
+                        }
+                        ASSERT_NEAR(db.at(k * O + o), ref, 1e-6 * mag)
+                            << "member " << k << " unit " << o;
+                    }
+                }
+                // Member 1 alone: the same bits.
+                auto member1 = [](const Tensor& t) {
+                    std::vector<int64_t> dims = t.shape().vec();
+                    dims[0] = 1;
+                    return t.member(1).clone().reshape(Shape(dims));
+                };
+                Tensor x1 = member1(x), w1 = member1(w), b1 = member1(b), s1 = member1(seed);
+                Graph g1;
+                Var vb1 = g1.variable(b1);
+                Var y1 = relu_out ? linear_relu(g1.input(x1), g1.input(w1), vb1)
+                                  : linear(g1.input(x1), g1.input(w1), vb1);
+                g1.backward(y1, s1);
+                EXPECT_EQ(std::memcmp(g1.grad(vb1).raw(), db.data<float>() + O,
+                                      static_cast<size_t>(O) * 4),
+                          0);
+            }
+        }
     }
 }
 

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 #include <string>
 
 #include "support/grad_check.h"
@@ -65,6 +66,66 @@ TEST(Loss, CrossEntropyIsStableForLargeLogits) {
         g.backward(l);
         for (double v : g.grad(g.node(l.id).inputs[0]).to_vector()) EXPECT_TRUE(std::isfinite(v));
     }
+}
+
+// float32 (vectorised exp, ops/fast_math.h) against float64 (std::exp) on the same inputs:
+// several blocks of rows, logits spread over [-40, 40], per-member labels.
+TEST(Loss, CrossEntropyFloat32AgreesWithFloat64) {
+    const int64_t K = 3, N = 150, C = 10;
+    Tensor x64 = random_tensor({K, N, C}, 11, -40, 40).to(DType::F32).to(DType::F64);
+    std::vector<int32_t> lv;
+    for (int64_t i = 0; i < K * N; ++i) lv.push_back(static_cast<int32_t>((i * 7 + i / 5) % C));
+    Tensor lab = labels_of({K, N}, lv);
+    for (Reduction red : {Reduction::None, Reduction::Mean}) {
+        Graph g64, g32;
+        Var v64 = g64.variable(x64);
+        Var v32 = g32.variable(x64.to(DType::F32));
+        Var l64 = cross_entropy(v64, lab, red);
+        Var l32 = cross_entropy(v32, lab, red);
+        ASSERT_EQ(l32.shape(), l64.shape());
+        for (int64_t i = 0; i < l64.value().numel(); ++i) {
+            double ref = l64.value().at(i);
+            EXPECT_NEAR(l32.value().at(i), ref, 1e-6 * (1 + std::fabs(ref))) << i;
+        }
+        g64.backward(l64);
+        g32.backward(l32);
+        Tensor d64 = g64.grad(v64), d32 = g32.grad(v32);
+        double scale = red == Reduction::Mean ? 1.0 / N : 1.0;
+        for (int64_t i = 0; i < d64.numel(); ++i)
+            ASSERT_NEAR(d32.at(i), d64.at(i), 1e-6 * scale) << i;
+    }
+}
+
+// Logits of -inf (and far below the row maximum) contribute 0; a NaN logit makes its own
+// row's loss NaN and leaves the other rows alone; without recording the loss is the same.
+TEST(Loss, CrossEntropyFloat32SpecialLogits) {
+    const double inf = std::numeric_limits<double>::infinity();
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    Tensor x = Tensor::from<double>({1, 3, 4}, {0, -inf, 1, -1000,  //
+                                                2, nan, 0, 1,       //
+                                                -inf, -inf, 5, 5})
+                   .to(DType::F32);
+    Tensor lab = labels_of({3}, {2, 0, 3});
+    Graph g;
+    Var v = g.variable(x);
+    Var l = cross_entropy(v, lab, Reduction::None);
+    EXPECT_NEAR(l.value().at(0), std::log(1 + std::exp(-1.0)), 1e-6);
+    EXPECT_TRUE(std::isnan(l.value().at(1)));
+    EXPECT_NEAR(l.value().at(2), std::log(2.0), 1e-6);
+    g.backward(l);
+    Tensor d = g.grad(v);
+    EXPECT_EQ(d.at(1), 0.0);  // exp(-inf)
+    EXPECT_EQ(d.at(3), 0.0);  // exp(-1001)
+    EXPECT_EQ(d.at(8), 0.0);
+    EXPECT_EQ(d.at(9), 0.0);
+    EXPECT_NEAR(d.at(10), 0.5, 1e-7);
+    EXPECT_NEAR(d.at(11), -0.5, 1e-7);
+    Graph ge;
+    ge.set_grad_enabled(false);
+    Var le = cross_entropy(ge.variable(x), lab, Reduction::None);
+    EXPECT_EQ(le.value().at(0), l.value().at(0));
+    EXPECT_TRUE(std::isnan(le.value().at(1)));
+    EXPECT_EQ(le.value().at(2), l.value().at(2));
 }
 
 TEST(Loss, CrossEntropyGradCheck) {

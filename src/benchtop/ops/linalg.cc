@@ -93,6 +93,52 @@ LinearDims linear_dims(const Shape& x, const Shape& w) {
     return d;
 }
 
+// dz[i] = y[i] > 0 ? dy[i] : 0, the ReLU backward from the ReLU's output. dy[i] is read
+// unconditionally: written as a conditional read, the compiler emits masked loads.
+template <class T>
+void relu_backward(const T* __restrict y, const T* __restrict dy, T* __restrict dz, int64_t n) {
+    for (int64_t i = 0; i < n; ++i) {
+        const T g = dy[i];
+        dz[i] = y[i] > T(0) ? g : T(0);
+    }
+}
+
+// Columns c0 .. c0 + w of add_column_sums; kFull: w is the whole chunk, a constant, so the
+// partial sums live in registers.
+template <class T, bool kFull>
+void add_column_sums_chunk(
+    const T* __restrict z, int64_t rows, int64_t cols, int64_t w_, T* __restrict acc) {
+    constexpr int64_t kChunk = 128 / sizeof(T);  // two 512-bit vectors
+    const int64_t w = kFull ? kChunk : w_;
+    T p0[kChunk] = {}, p1[kChunk] = {}, p2[kChunk] = {}, p3[kChunk] = {};
+    int64_t r = 0;
+    for (; r + 4 <= rows; r += 4) {
+        const T* z0 = z + r * cols;
+        for (int64_t c = 0; c < w; ++c) {
+            p0[c] += z0[c];
+            p1[c] += z0[cols + c];
+            p2[c] += z0[2 * cols + c];
+            p3[c] += z0[3 * cols + c];
+        }
+    }
+    for (; r < rows; ++r)
+        for (int64_t c = 0; c < w; ++c) p0[c] += z[r * cols + c];
+    for (int64_t c = 0; c < w; ++c) acc[c] += (p0[c] + p1[c]) + (p2[c] + p3[c]);
+}
+
+// acc[c] += sum over r of z[r * cols + c] (the bias gradient of a [rows, cols] output
+// gradient), in a fixed order that depends on rows only: row r goes to partial sum r % 4
+// (rows after the last full group of four to partial 0), then acc[c] += (p0 + p1) +
+// (p2 + p3). Four independent chains per column instead of one serial chain through acc.
+template <class T>
+void add_column_sums(const T* z, int64_t rows, int64_t cols, T* acc) {
+    constexpr int64_t kChunk = 128 / sizeof(T);
+    int64_t c0 = 0;
+    for (; c0 + kChunk <= cols; c0 += kChunk)
+        add_column_sums_chunk<T, true>(z + c0, rows, cols, kChunk, acc + c0);
+    if (c0 < cols) add_column_sums_chunk<T, false>(z + c0, rows, cols, cols - c0, acc + c0);
+}
+
 template <class T>
 void linear_backward_t(Graph& g, const Node& n) {
     const Tensor& x = g.node(n.inputs[0]).value;
@@ -103,23 +149,12 @@ void linear_backward_t(Graph& g, const Node& n) {
     const T* pw = w.data<T>();
     int64_t sx = d.Kx == 1 ? 0 : d.N * d.D;
     T* db = n.inputs[2] >= 0 && g.needs_grad(n.inputs[2]) ? g.grad(n.inputs[2]).data<T>() : nullptr;
+    const int64_t member = d.N * d.O;
     if (n.iarg[0] != 0) {
-        // Fused ReLU: dz = dy where y > 0 (y > 0 exactly where the pre-activation is), and
-        // the bias gradient in the same pass; dz then stands for dy below.
-        const T* py = g.node(n.id).value.data<T>();
+        // Fused ReLU: dz = dy where y > 0 (y > 0 exactly where the pre-activation is); dz
+        // then stands for dy below.
         T* dz = g.make_tensor(g.node(n.id).value.shape(), dtype_of<T>()).template data<T>();
-        const int64_t rows = d.K * d.N;
-        for (int64_t i = 0; i < rows; ++i) {
-            const T* yi = py + i * d.O;
-            const T* gi = dy + i * d.O;
-            T* zi = dz + i * d.O;
-            for (int64_t o = 0; o < d.O; ++o) zi[o] = yi[o] > T(0) ? gi[o] : T(0);
-            if (db) {
-                T* bk = db + (i / d.N) * d.O;
-                for (int64_t o = 0; o < d.O; ++o) bk[o] += zi[o];
-            }
-        }
-        db = nullptr;  // done
+        relu_backward(g.node(n.id).value.data<T>(), dy, dz, d.K * member);
         dy = dz;
     }
     if (g.needs_grad(n.inputs[0])) {
@@ -128,24 +163,18 @@ void linear_backward_t(Graph& g, const Node& n) {
         for (int64_t k = 0; k < d.K; ++k) {  // dx[k] (+)= dy[k] w[k]
             // A fresh gradient is assigned by the first GEMM that writes it (beta = 0).
             T beta = overwrite && (sx != 0 || k == 0) ? T(0) : T(1);
-            gemm(false, false, d.N, d.D, d.O, T(1), dy + k * d.N * d.O, d.O, pw + k * d.O * d.D,
-                 d.D, beta, dx + k * sx, d.D);
+            gemm(false, false, d.N, d.D, d.O, T(1), dy + k * member, d.O, pw + k * d.O * d.D, d.D,
+                 beta, dx + k * sx, d.D);
         }
     }
     if (g.needs_grad(n.inputs[1])) {
         T* dw = g.grad(n.inputs[1]).data<T>();
         for (int64_t k = 0; k < d.K; ++k)  // dw[k] += dy[k]^T x[k]
-            gemm(true, false, d.O, d.D, d.N, T(1), dy + k * d.N * d.O, d.O, px + k * sx, d.D, T(1),
+            gemm(true, false, d.O, d.D, d.N, T(1), dy + k * member, d.O, px + k * sx, d.D, T(1),
                  dw + k * d.O * d.D, d.D);
     }
-    if (db) {
-        for (int64_t k = 0; k < d.K; ++k) {
-            T* bk = db + k * d.O;
-            const T* dyk = dy + k * d.N * d.O;
-            for (int64_t i = 0; i < d.N; ++i)
-                for (int64_t o = 0; o < d.O; ++o) bk[o] += dyk[i * d.O + o];
-        }
-    }
+    if (db)
+        for (int64_t k = 0; k < d.K; ++k) add_column_sums(dy + k * member, d.N, d.O, db + k * d.O);
 }
 
 void linear_backward(Graph& g, const Node& n) {
@@ -184,6 +213,22 @@ Var matmul(Var a, Var b) {
 
 namespace {
 
+// y[i, o] += b[o] for rows x cols, then max(y, 0) where relu (NaN stays NaN).
+template <class T>
+void add_bias_rows(T* __restrict y, const T* __restrict b, int64_t rows, int64_t cols, bool relu) {
+    for (int64_t i = 0; i < rows; ++i) {
+        T* yi = y + i * cols;
+        if (relu) {
+            for (int64_t o = 0; o < cols; ++o) {
+                const T v = yi[o] + b[o];
+                yi[o] = v < T(0) ? T(0) : v;
+            }
+        } else {
+            for (int64_t o = 0; o < cols; ++o) yi[o] += b[o];
+        }
+    }
+}
+
 Var linear_impl(const char* op, Var x, Var w, Var b, bool relu_out) {
     const Shape& sx = x.shape();
     const Shape& sw = w.shape();
@@ -199,11 +244,11 @@ Var linear_impl(const char* op, Var x, Var w, Var b, bool relu_out) {
                        sw.str(), " (expected [", sw[0], ", ", sw[1], "])");
     }
     LinearDims d = linear_dims(sx, sw);
-    std::vector<int64_t> dims = sx.vec();
+    Shape dims = sx;  // no heap: this runs every step
     dims[0] = d.K;
-    dims.back() = d.O;
+    dims[dims.rank() - 1] = d.O;
     Graph& g = *x.g;
-    Tensor out = g.make_tensor(Shape(dims), x.dtype());
+    Tensor out = g.make_tensor(dims, x.dtype());
     dispatch_float(x.dtype(), op, [&](auto t) {
         using T = decltype(t);
         const T* px = x.value().data<T>();
@@ -212,16 +257,12 @@ Var linear_impl(const char* op, Var x, Var w, Var b, bool relu_out) {
         int64_t stride_x = d.Kx == 1 ? 0 : d.N * d.D;
         for (int64_t k = 0; k < d.K; ++k) {
             T* yk = po + k * d.N * d.O;
-            T beta = T(0);
-            if (b.defined()) {
-                const T* bk = b.value().data<T>() + k * d.O;
-                for (int64_t i = 0; i < d.N; ++i)
-                    for (int64_t o = 0; o < d.O; ++o) yk[i * d.O + o] = bk[o];
-                beta = T(1);
-            }
             gemm(false, true, d.N, d.O, d.D, T(1), px + k * stride_x, d.D, pw + k * d.O * d.D, d.D,
-                 beta, yk, d.O);
-            if (relu_out)  // while the member's output is still in cache
+                 T(0), yk, d.O);
+            // Bias and ReLU in one pass while the member's output is still in cache.
+            if (b.defined())
+                add_bias_rows(yk, b.value().data<T>() + k * d.O, d.N, d.O, relu_out);
+            else if (relu_out)
                 for (int64_t i = 0; i < d.N * d.O; ++i) yk[i] = yk[i] < T(0) ? T(0) : yk[i];
         }
     });

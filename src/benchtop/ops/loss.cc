@@ -1,7 +1,8 @@
 // Losses with a leading member axis: cross_entropy (fused log-softmax + NLL) and mse_loss.
 // Rules: Mean/Sum reduce each member over every other axis to shape [K]; None keeps
 // [K, N...]. Labels/targets may be per member or shared [N...]. cross_entropy saves the
-// softmax probabilities and an arena copy of the labels; backward accumulates (+=).
+// softmax probabilities and an arena copy of the labels; backward accumulates (+=), or
+// assigns when it is the first to write the logits' gradient.
 #include "benchtop/ops/loss.h"
 
 #include <cmath>
@@ -9,6 +10,8 @@
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include "benchtop/ops/fast_math.h"
 
 namespace benchtop {
 
@@ -51,6 +54,15 @@ inline T row_weight(const T* dout, Reduction red, int64_t r, int64_t M) {
 
 // ---------------------------------------------------------------- cross_entropy
 
+// exp of a shifted logit (<= 0, or NaN): the vectorisable detail::exp_approx for float
+// (0 below ln(FLT_MIN), within 0.66 * 2^-23 relative above), std::exp for double.
+inline float softmax_exp(float x) {
+    return detail::exp_approx(x);
+}
+inline double softmax_exp(double x) {
+    return std::exp(x);
+}
+
 template <class T>
 void cross_entropy_backward_t(Graph& g, const Node& n) {
     if (!g.needs_grad(n.inputs[0])) return;
@@ -60,14 +72,18 @@ void cross_entropy_backward_t(Graph& g, const Node& n) {
     const T* p = n.saved[0].data<T>();
     const int32_t* lab = n.saved[1].data<int32_t>();
     const T* dout = g.node(n.id).grad.data<T>();
-    Tensor& gx = g.grad(n.inputs[0]);
+    bool overwrite = false;
+    Tensor& gx = g.grad_for_write(n.inputs[0], &overwrite);
     T* dx = gx.data<T>();
     int64_t R = gx.numel() / C;
     for (int64_t r = 0; r < R; ++r) {
         T w = row_weight(dout, red, r, M);
         const T* pr = p + r * C;
         T* dr = dx + r * C;
-        for (int64_t c = 0; c < C; ++c) dr[c] += w * pr[c];
+        if (overwrite)
+            for (int64_t c = 0; c < C; ++c) dr[c] = w * pr[c];
+        else
+            for (int64_t c = 0; c < C; ++c) dr[c] += w * pr[c];
         dr[lab[shared ? r % M : r]] -= w;
     }
 }
@@ -139,36 +155,48 @@ Var cross_entropy(Var logits, const Tensor& labels, Reduction reduction) {
     bool rec = g.grad_enabled() && logits.requires_grad();
     Shape os = reduction == Reduction::None ? full : Shape{K};
     Tensor out = g.make_tensor(os, x.dtype());
-    Tensor probs = rec ? g.make_tensor(xs, x.dtype()) : Tensor();
+    // Probabilities are computed even without recording: the exp pass runs in place there.
+    Tensor probs = g.make_tensor(xs, x.dtype());
     dispatch_float(x.dtype(), "cross_entropy", [&](auto tag) {
         using T = decltype(tag);
         const T* px = x.data<T>();
         T* po = out.data<T>();
-        T* pp = rec ? probs.data<T>() : nullptr;
+        T* pp = probs.data<T>();
         if (reduction != Reduction::None)
             for (int64_t k = 0; k < K; ++k) po[k] = 0;
-        for (int64_t r = 0; r < R; ++r) {
-            const T* xr = px + r * C;
-            T m = xr[0];
-            for (int64_t c = 1; c < C; ++c) m = xr[c] > m ? xr[c] : m;
-            T s = 0;
-            if (pp) {
-                T* prow = pp + r * C;
-                for (int64_t c = 0; c < C; ++c) {
-                    T e = std::exp(xr[c] - m);
-                    prow[c] = e;
-                    s += e;
-                }
-                T inv = T(1) / s;
-                for (int64_t c = 0; c < C; ++c) prow[c] *= inv;
-            } else {
-                for (int64_t c = 0; c < C; ++c) s += std::exp(xr[c] - m);
+        // Blocks of rows in three passes, so that the exp runs as one flat loop over the
+        // block (the compiler vectorises it; a row holds only C values): shifted logits
+        // x - max, their exp, then per row the sum in class order, the loss and 1 / sum.
+        constexpr int64_t kRows = 64;
+        T row_max[kRows];
+        for (int64_t r0 = 0; r0 < R; r0 += kRows) {
+            const int64_t nr = R - r0 < kRows ? R - r0 : kRows;
+            for (int64_t j = 0; j < nr; ++j) {
+                const T* xr = px + (r0 + j) * C;
+                T* zr = pp + (r0 + j) * C;
+                T m = xr[0];
+                for (int64_t c = 1; c < C; ++c) m = xr[c] > m ? xr[c] : m;
+                row_max[j] = m;
+                for (int64_t c = 0; c < C; ++c) zr[c] = xr[c] - m;
             }
-            T loss = (m - xr[lab[shared ? r % M : r]]) + std::log(s);
-            if (reduction == Reduction::None)
-                po[r] = loss;
-            else
-                po[r / M] += loss;
+            T* pb = pp + r0 * C;
+            for (int64_t i = 0; i < nr * C; ++i) pb[i] = softmax_exp(pb[i]);
+            for (int64_t j = 0; j < nr; ++j) {
+                const int64_t r = r0 + j;
+                const T* xr = px + r * C;
+                T* prow = pp + r * C;
+                T s = 0;
+                for (int64_t c = 0; c < C; ++c) s += prow[c];
+                T loss = (row_max[j] - xr[lab[shared ? r % M : r]]) + std::log(s);
+                if (reduction == Reduction::None)
+                    po[r] = loss;
+                else
+                    po[r / M] += loss;
+                if (rec) {
+                    T inv = T(1) / s;
+                    for (int64_t c = 0; c < C; ++c) prow[c] *= inv;
+                }
+            }
         }
         if (reduction == Reduction::Mean)
             for (int64_t k = 0; k < K; ++k) po[k] /= static_cast<T>(M);

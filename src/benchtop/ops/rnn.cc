@@ -10,11 +10,14 @@
 #include <cstring>
 #include <type_traits>
 
+#include "benchtop/ops/fast_math.h"
 #include "benchtop/tensor/gemm.h"
 
 namespace benchtop {
 
 namespace {
+
+using detail::exp_approx;
 
 // Values kept per step for the backward pass: r, z, n, hn = W_hn h + b_hn and the previous
 // state h, as planes (see SavedPlanes for the layout).
@@ -24,35 +27,8 @@ enum Plane : int64_t { kR = 0, kZ = 1, kN = 2, kHn = 3, kHp = 4 };
 // Activations. float: branch-free forms the compiler vectorises over the batch (glibc's
 // scalar tanhf/expf calls were over a third of a training step). Largest relative errors
 // over all floats in [-30, 30): exp 0.66, sigmoid 1.28, tanh 1.58 times 2^-23, the class of
-// PyTorch's vectorised (SLEEF) kernels. double (gradient checks): std:: functions.
-inline float exp_approx(float x) {
-    // exp(x) = 2^n e^r, n = round(x / ln 2), |r| <= ln(2) / 2; e^r by its Taylor series to
-    // degree 7 (truncation < 1e-8 relative), 2^n through the exponent bits. Adding
-    // 1.5 * 2^23 rounds to an integer held in the low mantissa bits (no float -> int
-    // conversion, so NaN stays NaN without undefined behaviour).
-    constexpr float kMagic = 12582912.0f;
-    x = x < -87.0f ? -87.0f : x;  // written as selects: NaN passes through
-    x = x > 88.0f ? 88.0f : x;
-    const float shifted = x * 1.44269504088896341f + kMagic;
-    const float n = shifted - kMagic;
-    const float r = (x - n * 0.693145751953125f) - n * 1.42860682030941723e-6f;
-    float p = 1.0f / 5040;
-    p = p * r + 1.0f / 720;
-    p = p * r + 1.0f / 120;
-    p = p * r + 1.0f / 24;
-    p = p * r + 1.0f / 6;
-    p = p * r + 0.5f;
-    p = p * r + 1.0f;
-    p = p * r + 1.0f;
-    uint32_t ubits, umagic;
-    std::memcpy(&ubits, &shifted, sizeof ubits);
-    std::memcpy(&umagic, &kMagic, sizeof umagic);
-    const uint32_t bits = (ubits - umagic + 127u) << 23;
-    float scale;
-    std::memcpy(&scale, &bits, sizeof scale);
-    return p * scale;
-}
-
+// PyTorch's vectorised (SLEEF) kernels (exp_approx: ops/fast_math.h). double (gradient
+// checks): std:: functions.
 template <class T>
 inline T gate_sigmoid(T x) {
     if constexpr (std::is_same_v<T, float>) {

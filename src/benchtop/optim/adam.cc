@@ -20,6 +20,8 @@ Adam::Adam(ParamSet& params, AdamOptions options) : ps_(params), opt_(std::move(
         m_.push_back(Tensor::zeros(e.value.shape(), e.value.dtype()));
         v_.push_back(Tensor::zeros(e.value.shape(), e.value.dtype()));
     }
+    bc1_.resize(static_cast<size_t>(k));
+    bc2_.resize(static_cast<size_t>(k));
 }
 
 void Adam::set_lr(PerMember lr) {
@@ -39,6 +41,11 @@ void Adam::step() {
     ++steps_;
     const int64_t k_n = ps_.n_members();
     const double t = static_cast<double>(steps_);
+    // Bias corrections once per member and step, not once per parameter tensor.
+    for (int64_t k = 0; k < k_n; ++k) {
+        bc1_[static_cast<size_t>(k)] = 1.0 - std::pow(opt_.beta1[k], t);
+        bc2_[static_cast<size_t>(k)] = 1.0 - std::pow(opt_.beta2[k], t);
+    }
     for (size_t i = 0; i < entries.size(); ++i) {
         auto& e = entries[i];
         const int64_t n = e.value.numel() / k_n;
@@ -47,8 +54,8 @@ void Adam::step() {
             for (int64_t k = 0; k < k_n; ++k) {
                 const double lr = opt_.lr[k], b1 = opt_.beta1[k], b2 = opt_.beta2[k];
                 const double wd = opt_.weight_decay[k];
-                const double bc1 = 1.0 - std::pow(b1, t);
-                const double bc2 = 1.0 - std::pow(b2, t);
+                const double bc1 = bc1_[static_cast<size_t>(k)];
+                const double bc2 = bc2_[static_cast<size_t>(k)];
                 const T neg_step_size = static_cast<T>(-(lr / bc1));
                 const T bc2_sqrt = static_cast<T>(std::sqrt(bc2));
                 const T b1_t = static_cast<T>(b1), one_m_b1 = static_cast<T>(1.0 - b1);

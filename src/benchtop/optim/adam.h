@@ -37,6 +37,7 @@ private:
     ParamSet& ps_;
     AdamOptions opt_;
     std::vector<Tensor> m_, v_;
+    std::vector<double> bc1_, bc2_;  // bias corrections of the current step, per member
     int64_t steps_ = 0;
 };
 

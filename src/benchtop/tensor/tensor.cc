@@ -77,9 +77,9 @@ Tensor Tensor::member(int64_t m) const {
     BENCHTOP_CHECK(rank() >= 1 && m >= 0 && m < shape_[0], "member ", m,
                    " out of range for a tensor of shape ", shape_.str());
     Tensor t = *this;
-    std::vector<int64_t> dims = shape_.vec();
-    dims.erase(dims.begin());
-    t.shape_ = Shape(dims);
+    Shape dims;
+    for (int d = 1; d < rank(); ++d) dims.push_back(shape_[d]);
+    t.shape_ = dims;
     t.data_ = static_cast<std::byte*>(data_) + static_cast<size_t>(m) * t.nbytes();
     return t;
 }

@@ -36,13 +36,15 @@ Tensor batch_rows(const Tensor& data, int64_t start, int64_t n, bool add_member_
     BENCHTOP_CHECK(data.rank() >= 1 && start >= 0 && n >= 0 && start + n <= data.size(0),
                    "batch_rows: rows [", start, ", ", start + n, ") out of range for shape ",
                    data.shape().str());
-    std::vector<int64_t> dims = data.shape().vec();
-    int64_t row = data.numel() / (dims[0] ? dims[0] : 1);
-    dims[0] = n;
-    if (add_member_axis && data.rank() > 1) dims.insert(dims.begin(), 1);
+    const Shape& ds = data.shape();
+    int64_t row = data.numel() / (ds[0] ? ds[0] : 1);
+    Shape dims;  // built in place, no heap: this runs every training step
+    if (add_member_axis && data.rank() > 1) dims.push_back(1);
+    dims.push_back(n);
+    for (int d = 1; d < ds.rank(); ++d) dims.push_back(ds[d]);
     auto* base = static_cast<std::byte*>(const_cast<void*>(data.raw()));
-    return Tensor::view(base + static_cast<size_t>(start * row) * dtype_size(data.dtype()),
-                        Shape(dims), data.dtype());
+    return Tensor::view(base + static_cast<size_t>(start * row) * dtype_size(data.dtype()), dims,
+                        data.dtype());
 }
 
 }  // namespace benchtop

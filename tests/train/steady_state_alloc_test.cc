@@ -1,0 +1,68 @@
+// After warm-up a training step of the MNIST-1D MLP with Adam (the workload of
+// bench/e2e/mlp_step.cc) makes no C++ heap allocation: graph values and gradients live in
+// the arena, shapes are fixed-size. Counted through a replacement of the global operator new
+// in this test binary (the BLAS's own buffers are not C++ allocations and are not counted).
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+#include <vector>
+
+#include "benchtop/core/rng.h"
+#include "benchtop/nn/mlp.h"
+#include "benchtop/nn/model_init.h"
+#include "benchtop/ops/ops.h"
+#include "benchtop/optim/adam.h"
+#include "benchtop/train/metrics.h"
+
+namespace {
+std::atomic<long> g_news{0};
+}  // namespace
+
+void* operator new(std::size_t n) {
+    g_news.fetch_add(1, std::memory_order_relaxed);
+    if (void* p = std::malloc(n ? n : 1)) return p;
+    throw std::bad_alloc();
+}
+
+void operator delete(void* p) noexcept {
+    std::free(p);
+}
+
+void operator delete(void* p, std::size_t) noexcept {
+    std::free(p);
+}
+
+namespace benchtop {
+namespace {
+
+TEST(SteadyState, MlpAdamStepMakesNoHeapAllocation) {
+    const int64_t n = 400, d = 40, batch = 100;
+    Tensor xs = Tensor::empty({n, d}), ys = Tensor::empty({n}, DType::I32);
+    Rng rng(stream_key(3, 0, Purpose::Data));
+    for (int64_t i = 0; i < n * d; ++i) xs.data<float>()[i] = static_cast<float>(rng.normal());
+    for (int64_t i = 0; i < n; ++i) ys.data<int32_t>()[i] = static_cast<int32_t>(rng.below(10));
+    MlpSpec spec{.in = 40, .hidden = 100, .out = 10, .residual = true};
+    ParamSet ps(1);
+    add_mlp_params(ps, spec);
+    init_torch_default(ps, std::vector<uint64_t>{7});
+    Adam opt(ps, AdamOptions{.lr = 1e-2});
+    Graph g;
+    auto step = [&](int s) {
+        int64_t start = (batch * s) % n;
+        Var x = g.input(batch_rows(xs, start, batch));
+        Var l = cross_entropy(mlp_forward(ps, spec, x), batch_rows(ys, start, batch, false));
+        ps.zero_grad();
+        g.backward(l);
+        opt.step();
+        g.reset();
+    };
+    for (int s = 0; s < 5; ++s) step(s);
+    const long before = g_news.load();
+    for (int s = 5; s < 25; ++s) step(s);
+    EXPECT_EQ(g_news.load() - before, 0) << "heap allocations in 20 steady-state steps";
+}
+
+}  // namespace
+}  // namespace benchtop
