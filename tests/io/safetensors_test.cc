@@ -6,12 +6,17 @@
 
 #include <filesystem>
 #include <fstream>
+#include <string>
+
+#include <unistd.h>
 
 namespace benchtop {
 namespace {
 
 std::string temp_path(const std::string& name) {
-    auto dir = std::filesystem::temp_directory_path() / "benchtop_safetensors_test";
+    // One folder per process: test runs of several checkouts may share the machine.
+    auto dir = std::filesystem::temp_directory_path() /
+               ("benchtop_safetensors_test." + std::to_string(::getpid()));
     std::filesystem::create_directories(dir);
     return (dir / name).string();
 }
