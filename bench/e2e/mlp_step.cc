@@ -150,9 +150,10 @@ int main(int argc, char** argv) {
         std::printf("{\"single_ms_per_step\": %.5f, \"single_final_loss\": %.5f, "
                     "\"single_gflops\": %.2f, \"ensemble64_ms_per_step\": %.5f, "
                     "\"ensemble64_final_loss\": %.5f, \"ensemble64_gflops\": %.2f, \"steps\": %d, "
-                    "\"threads\": %d}\n",
+                    "\"threads\": %d, \"stack\": %d}\n",
                     single.ms_per_step, single.final_loss, flops_single / single.ms_per_step / 1e6,
-                    ens.ms_per_step, ens.final_loss, flops_ens / ens.ms_per_step / 1e6, steps, threads);
+                    ens.ms_per_step, ens.final_loss, flops_ens / ens.ms_per_step / 1e6, steps, threads,
+                    stack);
     } else {
         std::printf("single MLP 40-100-100-10: %.4f ms/step (%.1f GFLOP/s), loss %.4f\n",
                     single.ms_per_step, flops_single / single.ms_per_step / 1e6, single.final_loss);

@@ -68,10 +68,10 @@ public:
     double seconds_per_unit(const Json& c) const override {
         double w = static_cast<double>(c["width"].get<int64_t>());
         double b = static_cast<double>(c["batch"].get<int64_t>());
-        // Measured on one core (width 8: 16 us per step, width 300: 1.1 ms per step, evaluation
-        // included): about 3.6e-11 s per multiply-add of a training step plus a fixed 12 us.
+        // Measured on one core (width 8: 13 us per step, width 300: 0.82 ms per step, evaluation
+        // included): about 2.6e-11 s per multiply-add of a training step plus a fixed 12 us.
         double macs = c["model"] == "mlp" ? b * (40 * w + w * w + 10 * w) : b * (w * 5 * 19 + 2 * w * w * 3 * 8);
-        return 3 * macs * 3.6e-11 + 1.2e-5;
+        return 3 * macs * 2.6e-11 + 1.2e-5;
     }
     int64_t max_pack(const Json& c) const override {
         // Measured (docs/experiments/double-descent.md): stacking pays while a stack's hidden

@@ -82,7 +82,7 @@ public:
         // Measured on one core of the reference machine (docs/experiments/mnist1d-baselines.md),
         // evaluation included.
         std::string m = c["model"].get<std::string>();
-        return m == "logistic" ? 2e-5 : m == "mlp" ? 2.5e-4 : m == "cnn" ? 1e-3 : 2.5e-3;
+        return m == "logistic" ? 6e-6 : m == "mlp" ? 8.5e-5 : m == "cnn" ? 3e-4 : 6e-4;
     }
     int64_t max_pack(const Json& c) const override {
         // Measured (docs/engine.md): the GRU and the CNN train slower per member in a stack than
