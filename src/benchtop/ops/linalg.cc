@@ -146,54 +146,58 @@ void linear_backward_t(Graph& g, const Node& n) {
     const Tensor& w = g.node(n.inputs[1]).value;
     LinearDims d = linear_dims(x.shape(), w.shape());
     const T* dout = g.node(n.id).grad.data<T>();
-    const T* dy = dout;
     const T* px = x.data<T>();
     const T* pw = w.data<T>();
     int64_t sx = d.Kx == 1 ? 0 : d.N * d.D;
     T* db = n.inputs[2] >= 0 && g.needs_grad(n.inputs[2]) ? g.grad(n.inputs[2]).data<T>() : nullptr;
+    T* dw = g.needs_grad(n.inputs[1]) ? g.grad(n.inputs[1]).data<T>() : nullptr;
     const int64_t member = d.N * d.O;
-    const bool residual = n.iarg[1] != 0;
-    if (n.iarg[0] != 0) {
-        // Fused ReLU: dz = dy where y > 0 (y > 0 exactly where the pre-activation is); dz
-        // then stands for dy below. The residual op keeps its ReLU output in saved[0].
-        const T* y = residual ? n.saved[0].data<T>() : g.node(n.id).value.data<T>();
-        T* dz = g.make_tensor(g.node(n.id).value.shape(), dtype_of<T>()).template data<T>();
-        relu_backward(y, dy, dz, d.K * member);
-        dy = dz;
-    }
+    const bool relu = n.iarg[0] != 0, residual = n.iarg[1] != 0;
+    // Fused ReLU: one member's masked gradient dz = dout where y > 0 (y > 0 exactly where
+    // the pre-activation is), in a buffer reused by every member so that it stays in cache
+    // for the member's GEMMs. The residual op keeps its ReLU output in saved[0].
+    const T* y = !relu ? nullptr : residual ? n.saved[0].data<T>() : g.node(n.id).value.data<T>();
+    T* dz = relu ? g.make_tensor(Shape({d.N, d.O}), dtype_of<T>()).template data<T>() : nullptr;
     bool overwrite = false;
     T* dx =
         g.needs_grad(n.inputs[0]) ? g.grad_for_write(n.inputs[0], &overwrite).data<T>() : nullptr;
-    if (dx && residual) {
-        // dx += dout, as the residual add's backward does it before the linear's: assigned
-        // when fresh, and a shared x sums its members in member order onto zeros.
-        if (sx == 0 && d.K > 1) {
-            if (overwrite) std::fill(dx, dx + member, T(0));
-            for (int64_t k = 0; k < d.K; ++k)
-                for (int64_t i = 0; i < member; ++i) dx[i] += dout[k * member + i];
-        } else if (overwrite) {
-            std::copy(dout, dout + d.K * member, dx);
-        } else {
-            for (int64_t i = 0; i < d.K * member; ++i) dx[i] += dout[i];
-        }
+    // The residual: dx += dout, as the residual add's backward does it before the linear's
+    // (assigned when fresh). A shared x sums its members in member order onto zeros first;
+    // a per-member x takes each member's part just before the member's GEMM.
+    const bool shared_sum = residual && sx == 0 && d.K > 1;
+    if (dx && shared_sum) {
+        if (overwrite) std::fill(dx, dx + member, T(0));
+        for (int64_t k = 0; k < d.K; ++k)
+            for (int64_t i = 0; i < member; ++i) dx[i] += dout[k * member + i];
         overwrite = false;
     }
-    if (dx) {
-        for (int64_t k = 0; k < d.K; ++k) {  // dx[k] (+)= dy[k] w[k]
-            // A fresh gradient is assigned by the first GEMM that writes it (beta = 0).
-            T beta = overwrite && (sx != 0 || k == 0) ? T(0) : T(1);
-            gemm(false, false, d.N, d.D, d.O, T(1), dy + k * member, d.O, pw + k * d.O * d.D, d.D,
-                 beta, dx + k * sx, d.D);
+    for (int64_t k = 0; k < d.K; ++k) {
+        const T* dyk = dout + k * member;
+        if (relu) {
+            relu_backward(y + k * member, dyk, dz, member);
+            dyk = dz;
         }
-    }
-    if (g.needs_grad(n.inputs[1])) {
-        T* dw = g.grad(n.inputs[1]).data<T>();
-        for (int64_t k = 0; k < d.K; ++k)  // dw[k] += dy[k]^T x[k]
-            gemm(true, false, d.O, d.D, d.N, T(1), dy + k * member, d.O, px + k * sx, d.D, T(1),
+        if (dx) {  // dx[k] (+)= dy[k] w[k]
+            T* dxk = dx + k * sx;
+            // A fresh gradient is assigned by the first write: the residual's or the GEMM's
+            // (beta = 0).
+            bool fresh = overwrite && (sx != 0 || k == 0);
+            if (residual && !shared_sum) {
+                const T* dok = dout + k * member;
+                if (fresh)
+                    std::copy(dok, dok + member, dxk);
+                else
+                    for (int64_t i = 0; i < member; ++i) dxk[i] += dok[i];
+                fresh = false;
+            }
+            gemm(false, false, d.N, d.D, d.O, T(1), dyk, d.O, pw + k * d.O * d.D, d.D,
+                 fresh ? T(0) : T(1), dxk, d.D);
+        }
+        if (dw)  // dw[k] += dy[k]^T x[k]
+            gemm(true, false, d.O, d.D, d.N, T(1), dyk, d.O, px + k * sx, d.D, T(1),
                  dw + k * d.O * d.D, d.D);
+        if (db) add_column_sums(dyk, d.N, d.O, db + k * d.O);
     }
-    if (db)
-        for (int64_t k = 0; k < d.K; ++k) add_column_sums(dy + k * member, d.N, d.O, db + k * d.O);
 }
 
 void linear_backward(Graph& g, const Node& n) {
