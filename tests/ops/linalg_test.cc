@@ -92,6 +92,85 @@ TEST(LinearRelu, BitIdenticalToUnfused) {
     }
 }
 
+TEST(LinearReluResidual, GradCheckPerMemberAndShared) {
+    auto f = [](Graph&, const std::vector<Var>& v) {
+        return linear_relu_residual(v[0], v[1], v[2]);
+    };
+    check_gradients(
+        f, {random_tensor({1, 5, 4}, 41), random_tensor({1, 4, 4}, 42), random_tensor({1, 4}, 43)});
+    check_gradients(
+        f, {random_tensor({3, 5, 4}, 44), random_tensor({3, 4, 4}, 45), random_tensor({3, 4}, 46)});
+    check_gradients(
+        f, {random_tensor({1, 5, 4}, 47), random_tensor({3, 4, 4}, 48), random_tensor({3, 4}, 49)});
+    check_gradients(f, {random_tensor({2, 3, 2, 4}, 50), random_tensor({2, 4, 4}, 51),
+                        random_tensor({2, 4}, 52)});
+    auto nobias = [](Graph&, const std::vector<Var>& v) {
+        return linear_relu_residual(v[0], v[1]);
+    };
+    check_gradients(nobias, {random_tensor({1, 5, 4}, 53), random_tensor({2, 4, 4}, 54)});
+    // x also feeds a later op, so its gradient already holds a contribution.
+    auto reused = [](Graph&, const std::vector<Var>& v) {
+        return linear_relu_residual(v[0], v[1], v[2]) * v[0];
+    };
+    check_gradients(reused, {random_tensor({1, 5, 4}, 55), random_tensor({3, 4, 4}, 56),
+                             random_tensor({3, 4}, 57)});
+    check_gradients(reused, {random_tensor({3, 5, 4}, 58), random_tensor({3, 4, 4}, 59),
+                             random_tensor({3, 4}, 60)});
+}
+
+// The fused op is bit-identical to x + linear_relu(x, w, b) in float32, values and all
+// gradients: K = 1 and K = 3, shared and per-member x, with and without bias, and with x
+// also feeding a later op (its gradient then already holds a contribution).
+TEST(LinearReluResidual, BitIdenticalToComposed) {
+    const int64_t N = 7, D = 9;
+    for (int64_t K : {1, 3}) {
+        for (int64_t Kx : {int64_t(1), K}) {
+            for (bool bias : {true, false}) {
+                for (bool reuse : {false, true}) {
+                    SCOPED_TRACE("K " + std::to_string(K) + " Kx " + std::to_string(Kx) + " bias " +
+                                 std::to_string(bias) + " reuse " + std::to_string(reuse));
+                    Tensor x = random_tensor({Kx, N, D}, 61).to(DType::F32);
+                    Tensor w = random_tensor({K, D, D}, 62).to(DType::F32);
+                    Tensor b = random_tensor({K, D}, 63).to(DType::F32);
+                    Tensor seed = random_tensor({K, N, D}, 64, -3, 3).to(DType::F32);
+                    std::vector<Tensor> res[2];
+                    for (int fused = 0; fused < 2; ++fused) {
+                        Graph g;
+                        Var vx = g.variable(x), vw = g.variable(w), vb = g.variable(b);
+                        Var ub = bias ? vb : Var{};
+                        Var y =
+                            fused ? linear_relu_residual(vx, vw, ub) : vx + linear_relu(vx, vw, ub);
+                        if (reuse) y = y * vx;
+                        g.backward(y, seed);
+                        res[fused] = {y.value().clone(), g.grad(vx).clone(), g.grad(vw).clone()};
+                        if (bias) res[fused].push_back(g.grad(vb).clone());
+                    }
+                    ASSERT_EQ(res[0].size(), res[1].size());
+                    for (size_t i = 0; i < res[0].size(); ++i) {
+                        ASSERT_EQ(res[0][i].nbytes(), res[1][i].nbytes());
+                        EXPECT_EQ(std::memcmp(res[0][i].raw(), res[1][i].raw(), res[0][i].nbytes()),
+                                  0)
+                            << "tensor " << i;
+                    }
+                }
+            }
+        }
+    }
+}
+
+TEST(LinearReluResidual, RejectsOutputsOtherThanInputs) {
+    Graph g;
+    Var x = g.input(Tensor::zeros({1, 5, 4}));
+    Var w = g.input(Tensor::zeros({2, 3, 4}));
+    try {
+        linear_relu_residual(x, w);
+        FAIL() << "expected an error";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("[1, 5, 4]"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("[2, 3, 4]"), std::string::npos) << e.what();
+    }
+}
+
 // float32 bias gradients (fixed-order partial sums over the rows) against a double sum of
 // the same float32 terms, for row counts around the group of four and column counts around
 // the chunk of 32; each member's gradient is bit-identical to the member's op alone.

@@ -1,6 +1,5 @@
 #include "benchtop/nn/mlp.h"
 
-#include "benchtop/ops/elementwise.h"  // operator+
 #include "benchtop/ops/linalg.h"
 
 namespace benchtop {
@@ -17,8 +16,9 @@ void add_mlp_params(ParamSet& ps, const MlpSpec& spec) {
 Var mlp_forward(ParamSet& ps, const MlpSpec& spec, Var x) {
     Graph& g = *x.g;
     Var h1 = linear_relu(x, ps.var(g, "linear1.weight"), ps.var(g, "linear1.bias"));
-    Var h2 = linear_relu(h1, ps.var(g, "linear2.weight"), ps.var(g, "linear2.bias"));
-    if (spec.residual) h2 = h1 + h2;
+    Var w2 = ps.var(g, "linear2.weight"), b2 = ps.var(g, "linear2.bias");
+    // h1 + linear_relu(h1, w2, b2) as one node, bit-identical.
+    Var h2 = spec.residual ? linear_relu_residual(h1, w2, b2) : linear_relu(h1, w2, b2);
     return linear(h2, ps.var(g, "linear3.weight"), ps.var(g, "linear3.bias"));
 }
 

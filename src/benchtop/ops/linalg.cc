@@ -2,6 +2,7 @@
 // batch rows, D input features, O output features; M, P generic matrix sizes.
 #include "benchtop/ops/linalg.h"
 
+#include <algorithm>
 #include <vector>
 
 #include "benchtop/tensor/gemm.h"
@@ -144,37 +145,59 @@ void linear_backward_t(Graph& g, const Node& n) {
     const Tensor& x = g.node(n.inputs[0]).value;
     const Tensor& w = g.node(n.inputs[1]).value;
     LinearDims d = linear_dims(x.shape(), w.shape());
-    const T* dy = g.node(n.id).grad.data<T>();
+    const T* dout = g.node(n.id).grad.data<T>();
     const T* px = x.data<T>();
     const T* pw = w.data<T>();
     int64_t sx = d.Kx == 1 ? 0 : d.N * d.D;
     T* db = n.inputs[2] >= 0 && g.needs_grad(n.inputs[2]) ? g.grad(n.inputs[2]).data<T>() : nullptr;
+    T* dw = g.needs_grad(n.inputs[1]) ? g.grad(n.inputs[1]).data<T>() : nullptr;
     const int64_t member = d.N * d.O;
-    if (n.iarg[0] != 0) {
-        // Fused ReLU: dz = dy where y > 0 (y > 0 exactly where the pre-activation is); dz
-        // then stands for dy below.
-        T* dz = g.make_tensor(g.node(n.id).value.shape(), dtype_of<T>()).template data<T>();
-        relu_backward(g.node(n.id).value.data<T>(), dy, dz, d.K * member);
-        dy = dz;
+    const bool relu = n.iarg[0] != 0, residual = n.iarg[1] != 0;
+    // Fused ReLU: one member's masked gradient dz = dout where y > 0 (y > 0 exactly where
+    // the pre-activation is), in a buffer reused by every member so that it stays in cache
+    // for the member's GEMMs. The residual op keeps its ReLU output in saved[0].
+    const T* y = !relu ? nullptr : residual ? n.saved[0].data<T>() : g.node(n.id).value.data<T>();
+    T* dz = relu ? g.make_tensor(Shape({d.N, d.O}), dtype_of<T>()).template data<T>() : nullptr;
+    bool overwrite = false;
+    T* dx =
+        g.needs_grad(n.inputs[0]) ? g.grad_for_write(n.inputs[0], &overwrite).data<T>() : nullptr;
+    // The residual: dx += dout, as the residual add's backward does it before the linear's
+    // (assigned when fresh). A shared x sums its members in member order onto zeros first;
+    // a per-member x takes each member's part just before the member's GEMM.
+    const bool shared_sum = residual && sx == 0 && d.K > 1;
+    if (dx && shared_sum) {
+        if (overwrite) std::fill(dx, dx + member, T(0));
+        for (int64_t k = 0; k < d.K; ++k)
+            for (int64_t i = 0; i < member; ++i) dx[i] += dout[k * member + i];
+        overwrite = false;
     }
-    if (g.needs_grad(n.inputs[0])) {
-        bool overwrite = false;
-        T* dx = g.grad_for_write(n.inputs[0], &overwrite).data<T>();
-        for (int64_t k = 0; k < d.K; ++k) {  // dx[k] (+)= dy[k] w[k]
-            // A fresh gradient is assigned by the first GEMM that writes it (beta = 0).
-            T beta = overwrite && (sx != 0 || k == 0) ? T(0) : T(1);
-            gemm(false, false, d.N, d.D, d.O, T(1), dy + k * member, d.O, pw + k * d.O * d.D, d.D,
-                 beta, dx + k * sx, d.D);
+    for (int64_t k = 0; k < d.K; ++k) {
+        const T* dyk = dout + k * member;
+        if (relu) {
+            relu_backward(y + k * member, dyk, dz, member);
+            dyk = dz;
         }
-    }
-    if (g.needs_grad(n.inputs[1])) {
-        T* dw = g.grad(n.inputs[1]).data<T>();
-        for (int64_t k = 0; k < d.K; ++k)  // dw[k] += dy[k]^T x[k]
-            gemm(true, false, d.O, d.D, d.N, T(1), dy + k * member, d.O, px + k * sx, d.D, T(1),
+        if (dx) {  // dx[k] (+)= dy[k] w[k]
+            T* dxk = dx + k * sx;
+            // A fresh gradient is assigned by the first write: the residual's or the GEMM's
+            // (beta = 0).
+            bool fresh = overwrite && (sx != 0 || k == 0);
+            if (residual && !shared_sum) {
+                const T* dok = dout + k * member;
+                if (fresh)
+                    std::copy(dok, dok + member, dxk);
+                else
+                    for (int64_t i = 0; i < member; ++i) dxk[i] += dok[i];
+                fresh = false;
+            }
+            gemm(false, false, d.N, d.D, d.O, T(1), dyk, d.O, pw + k * d.O * d.D, d.D,
+                 fresh ? T(0) : T(1), dxk, d.D);
+        }
+        if (dw)  // dw[k] += dy[k]^T x[k]
+            gemm(true, false, d.O, d.D, d.N, T(1), dyk, d.O, px + k * sx, d.D, T(1),
                  dw + k * d.O * d.D, d.D);
+        if (db) add_column_sums(dyk, d.N, d.O, db + k * d.O);
     }
-    if (db)
-        for (int64_t k = 0; k < d.K; ++k) add_column_sums(dy + k * member, d.N, d.O, db + k * d.O);
 }
 
 void linear_backward(Graph& g, const Node& n) {
@@ -229,7 +252,31 @@ void add_bias_rows(T* __restrict y, const T* __restrict b, int64_t rows, int64_t
     }
 }
 
-Var linear_impl(const char* op, Var x, Var w, Var b, bool relu_out) {
+// out[i] = x[i] + (y[i] = max(y[i] + b[o], 0)) for rows x cols (b may be null): the ReLU
+// output stays in y for backward.
+template <class T>
+void relu_residual_rows(T* __restrict y,
+                        T* __restrict out,
+                        const T* __restrict x,
+                        const T* __restrict b,
+                        int64_t rows,
+                        int64_t cols) {
+    for (int64_t i = 0; i < rows; ++i) {
+        T* yi = y + i * cols;
+        T* oi = out + i * cols;
+        const T* xi = x + i * cols;
+        for (int64_t o = 0; o < cols; ++o) {
+            const T v = b ? yi[o] + b[o] : yi[o];
+            const T r = v < T(0) ? T(0) : v;
+            yi[o] = r;
+            oi[o] = xi[o] + r;
+        }
+    }
+}
+
+// linear, linear_relu (relu_out) and linear_relu_residual (residual, which implies
+// relu_out): one node whose backward is linear_backward.
+Var linear_impl(const char* op, Var x, Var w, Var b, bool relu_out, bool residual = false) {
     const Shape& sx = x.shape();
     const Shape& sw = w.shape();
     BENCHTOP_CHECK(sw.rank() == 3, op, ": weight must be [K, out, in], got ", sw.str());
@@ -247,27 +294,43 @@ Var linear_impl(const char* op, Var x, Var w, Var b, bool relu_out) {
     Shape dims = sx;  // no heap: this runs every step
     dims[0] = d.K;
     dims[dims.rank() - 1] = d.O;
+    if (residual) {
+        BENCHTOP_CHECK(d.O == d.D, op, ": needs as many outputs as inputs, got weight of shape ",
+                       sw.str(), " for input of shape ", sx.str());
+    }
     Graph& g = *x.g;
     Tensor out = g.make_tensor(dims, x.dtype());
+    // The residual op runs the GEMM into the ReLU output (kept for backward), then writes
+    // out = x + relu(...).
+    Tensor act = residual ? g.make_tensor(dims, x.dtype()) : out;
     dispatch_float(x.dtype(), op, [&](auto t) {
         using T = decltype(t);
         const T* px = x.value().data<T>();
         const T* pw = w.value().data<T>();
-        T* po = out.data<T>();
+        T* po = act.data<T>();
         int64_t stride_x = d.Kx == 1 ? 0 : d.N * d.D;
         for (int64_t k = 0; k < d.K; ++k) {
             T* yk = po + k * d.N * d.O;
             gemm(false, true, d.N, d.O, d.D, T(1), px + k * stride_x, d.D, pw + k * d.O * d.D, d.D,
                  T(0), yk, d.O);
-            // Bias and ReLU in one pass while the member's output is still in cache.
-            if (b.defined())
+            // Bias and ReLU (and the residual) in one pass while the member's output is
+            // still in cache.
+            if (residual)
+                relu_residual_rows(yk, out.data<T>() + k * d.N * d.O, px + k * stride_x,
+                                   b.defined() ? b.value().data<T>() + k * d.O : nullptr, d.N, d.O);
+            else if (b.defined())
                 add_bias_rows(yk, b.value().data<T>() + k * d.O, d.N, d.O, relu_out);
             else if (relu_out)
                 for (int64_t i = 0; i < d.N * d.O; ++i) yk[i] = yk[i] < T(0) ? T(0) : yk[i];
         }
     });
     Var y = g.record(op, out, linear_backward, {x, w, b});
-    if (y.records()) g.node(y).iarg[0] = relu_out ? 1 : 0;
+    if (y.records()) {
+        Node& n = g.node(y);
+        n.iarg[0] = relu_out || residual ? 1 : 0;
+        n.iarg[1] = residual ? 1 : 0;
+        if (residual) n.saved[0] = act;
+    }
     return y;
 }
 
@@ -279,6 +342,10 @@ Var linear(Var x, Var w, Var b) {
 
 Var linear_relu(Var x, Var w, Var b) {
     return linear_impl("linear_relu", x, w, b, true);
+}
+
+Var linear_relu_residual(Var x, Var w, Var b) {
+    return linear_impl("linear_relu_residual", x, w, b, true, true);
 }
 
 }  // namespace benchtop

@@ -15,5 +15,10 @@ Var linear(Var x, Var w, Var b = {});
 // is in cache, and backward masks the gradient and sums the bias gradient in one pass.
 // Bit-identical to relu(linear(x, w, b)), values and gradients.
 Var linear_relu(Var x, Var w, Var b = {});
+// x + relu(linear(x, w, b)) as one node (a residual block; in == out features): the ReLU
+// and the residual add run in one pass over each member's GEMM output, and backward adds
+// the output gradient to x's before the GEMM accumulates into it. Bit-identical to
+// x + linear_relu(x, w, b), values and gradients.
+Var linear_relu_residual(Var x, Var w, Var b = {});
 
 }  // namespace benchtop
