@@ -15,7 +15,11 @@ extern "C" int dnnl_sgemm(char transa, char transb, int64_t M, int64_t N, int64_
 using dnnl_status_t = int;
 constexpr dnnl_status_t dnnl_success = 0;
 #else
-#include <oneapi/dnnl/dnnl.h>
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include <memory>
+#include <vector>
+#define BENCHTOP_DNNL_MATMUL 1
 #endif
 #endif
 
@@ -66,6 +70,133 @@ void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, double al
                 trans_b ? CblasTrans : CblasNoTrans, static_cast<int>(m), static_cast<int>(n),
                 static_cast<int>(k), alpha, a, static_cast<int>(lda), b, static_cast<int>(ldb),
                 beta, c, static_cast<int>(ldc));
+}
+
+namespace {
+
+template <class T>
+void gemm_members(bool trans_a, bool trans_b, int64_t batch, int64_t m, int64_t n, int64_t k,
+                  const T* a, int64_t lda, int64_t stride_a, const T* b, int64_t ldb,
+                  int64_t stride_b, T* c, int64_t ldc, int64_t stride_c) {
+    for (int64_t i = 0; i < batch; ++i)
+        gemm(trans_a, trans_b, m, n, k, T(1), a + i * stride_a, lda, b + i * stride_b, ldb, T(0),
+             c + i * stride_c, ldc);
+}
+
+#ifdef BENCHTOP_DNNL_MATMUL
+// One CPU engine and stream per thread, and a small cache of batched matmul primitives keyed by
+// the full problem description. Memory objects are created once per primitive and pointed at
+// the caller's buffers with dnnl_memory_set_data_handle; the scratchpad is the entry's own. An
+// execution still makes a few C++ heap allocations inside oneDNN (its argument map), which
+// tests/train/steady_state_alloc_test.cc would count: see docs/engine.md, "Batched oneDNN matmul
+// for stacks".
+struct MatmulKey {
+    bool trans_a, trans_b;
+    int64_t batch, m, n, k, lda, stride_a, ldb, stride_b, ldc, stride_c;
+    bool operator==(const MatmulKey&) const = default;
+};
+
+struct MatmulEntry {
+    MatmulKey key;
+    bool usable = false;  // false: oneDNN rejected the problem, loop over the members
+    dnnl::matmul prim;
+    dnnl::memory src, wei, dst, scratch;
+    std::vector<unsigned char> scratch_buf;
+};
+
+struct MatmulThreadState {
+    dnnl::engine eng{dnnl::engine::kind::cpu, 0};
+    dnnl::stream strm{eng};
+    std::vector<std::unique_ptr<MatmulEntry>> cache;
+};
+
+constexpr size_t kMatmulCacheSize = 32;
+
+void init_entry(MatmulEntry& e, dnnl::engine& eng) {
+    using dims = dnnl::memory::dims;
+    constexpr auto f32 = dnnl::memory::data_type::f32;
+    const MatmulKey& p = e.key;
+    // op(A) [batch, m, k], op(B) [batch, k, n], C [batch, m, n], all by strides. An operand
+    // shared by all members (stride 0, which oneDNN computes wrongly) has batch dimension 1
+    // and is broadcast.
+    const int64_t batch_a = p.stride_a == 0 ? 1 : p.batch;
+    const int64_t batch_b = p.stride_b == 0 ? 1 : p.batch;
+    const int64_t stride_a = p.stride_a == 0 ? p.m * p.k : p.stride_a;
+    const int64_t stride_b = p.stride_b == 0 ? p.k * p.n : p.stride_b;
+    const dnnl::memory::desc src_md(
+        dims{batch_a, p.m, p.k}, f32,
+        p.trans_a ? dims{stride_a, 1, p.lda} : dims{stride_a, p.lda, 1});
+    const dnnl::memory::desc wei_md(
+        dims{batch_b, p.k, p.n}, f32,
+        p.trans_b ? dims{stride_b, 1, p.ldb} : dims{stride_b, p.ldb, 1});
+    const dnnl::memory::desc dst_md(dims{p.batch, p.m, p.n}, f32, dims{p.stride_c, p.ldc, 1});
+    dnnl::primitive_attr attr;
+    attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+    const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(src_md, wei_md, dst_md), attr, eng);
+    e.prim = dnnl::matmul(pd);
+    e.src = dnnl::memory(src_md, eng, nullptr);
+    e.wei = dnnl::memory(wei_md, eng, nullptr);
+    e.dst = dnnl::memory(dst_md, eng, nullptr);
+    e.scratch_buf.resize(pd.scratchpad_desc().get_size() + 64);
+    e.scratch = dnnl::memory(pd.scratchpad_desc(), eng, e.scratch_buf.data());
+    e.usable = true;
+}
+
+MatmulEntry& matmul_entry(MatmulThreadState& ts, const MatmulKey& key) {
+    for (auto& e : ts.cache)
+        if (e->key == key) return *e;
+    if (ts.cache.size() >= kMatmulCacheSize) ts.cache.clear();
+    auto e = std::make_unique<MatmulEntry>();
+    e->key = key;
+    try {
+        init_entry(*e, ts.eng);
+    } catch (const dnnl::error&) {
+        e->usable = false;
+    }
+    ts.cache.push_back(std::move(e));
+    return *ts.cache.back();
+}
+#endif
+
+}  // namespace
+
+void gemm_batched(bool trans_a, bool trans_b, int64_t batch, int64_t m, int64_t n, int64_t k,
+                  const float* a, int64_t lda, int64_t stride_a, const float* b, int64_t ldb,
+                  int64_t stride_b, float* c, int64_t ldc, int64_t stride_c) {
+    ensure_init();
+    if (batch <= 0 || m == 0 || n == 0) return;
+#ifdef BENCHTOP_DNNL_MATMUL
+    if (k > 0) {
+        thread_local MatmulThreadState ts;
+        MatmulEntry& e = matmul_entry(ts, MatmulKey{trans_a, trans_b, batch, m, n, k, lda, stride_a,
+                                                    ldb, stride_b, ldc, stride_c});
+        if (e.usable) {
+            dnnl_memory_set_data_handle(e.src.get(), const_cast<float*>(a));
+            dnnl_memory_set_data_handle(e.wei.get(), const_cast<float*>(b));
+            dnnl_memory_set_data_handle(e.dst.get(), c);
+            const dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, e.src.get()},
+                                             {DNNL_ARG_WEIGHTS, e.wei.get()},
+                                             {DNNL_ARG_DST, e.dst.get()},
+                                             {DNNL_ARG_SCRATCHPAD, e.scratch.get()}};
+            const dnnl_status_t st = dnnl_primitive_execute(e.prim.get(), ts.strm.get(), 4, args);
+            BENCHTOP_CHECK(st == dnnl_success, "gemm_batched: oneDNN matmul failed (status ",
+                           static_cast<int>(st), ") for batch=", batch, " m=", m, " n=", n,
+                           " k=", k);
+            return;
+        }
+    }
+#endif
+    gemm_members(trans_a, trans_b, batch, m, n, k, a, lda, stride_a, b, ldb, stride_b, c, ldc,
+                 stride_c);
+}
+
+void gemm_batched(bool trans_a, bool trans_b, int64_t batch, int64_t m, int64_t n, int64_t k,
+                  const double* a, int64_t lda, int64_t stride_a, const double* b, int64_t ldb,
+                  int64_t stride_b, double* c, int64_t ldc, int64_t stride_c) {
+    ensure_init();
+    if (batch <= 0 || m == 0 || n == 0) return;
+    gemm_members(trans_a, trans_b, batch, m, n, k, a, lda, stride_a, b, ldb, stride_b, c, ldc,
+                 stride_c);
 }
 
 void gemv(bool trans_a, int64_t m, int64_t n, float alpha, const float* a, int64_t lda,

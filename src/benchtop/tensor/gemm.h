@@ -16,6 +16,20 @@ void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, double al
           const double* a, int64_t lda, const double* b, int64_t ldb, double beta, double* c,
           int64_t ldc);
 
+// For each of `batch` members i: C_i = op(A_i) * op(B_i), with X_i = X + i * stride_x
+// (stride_a or stride_b may be 0 for an operand shared by all members). Member i's result does
+// not depend on the batch size, bit for bit (tests/tensor/gemm_test.cc); on the MLP shapes it
+// also equals gemm(trans_a, trans_b, m, n, k, 1, A_i, lda, B_i, ldb, 0, C_i, ldc) with oneDNN
+// 2.6.3 (bench/micro/bm_batched_matmul.cc checks), but not on every shape (e.g. 7x3x5).
+// With oneDNN, float32 runs as one execution of a batched matmul primitive, created once per
+// shape and kept in a small per-thread cache; otherwise a loop over the members.
+void gemm_batched(bool trans_a, bool trans_b, int64_t batch, int64_t m, int64_t n, int64_t k,
+                  const float* a, int64_t lda, int64_t stride_a, const float* b, int64_t ldb,
+                  int64_t stride_b, float* c, int64_t ldc, int64_t stride_c);
+void gemm_batched(bool trans_a, bool trans_b, int64_t batch, int64_t m, int64_t n, int64_t k,
+                  const double* a, int64_t lda, int64_t stride_a, const double* b, int64_t ldb,
+                  int64_t stride_b, double* c, int64_t ldc, int64_t stride_c);
+
 // y = alpha * op(A) x + beta * y, A [m, n] row-major (op(A) = A or A^T), always OpenBLAS.
 // For GEMMs with one output column and a long inner dimension, where sgemm's packing costs
 // several times the arithmetic (rnn.cc's input-weight gradient: 20 us vs 3.6 us).
