@@ -1,10 +1,9 @@
 // A stack of K members' GEMMs two ways, single-threaded, on the width-64 MLP shapes:
-//   sgemm   K dnnl_sgemm calls (what tensor/gemm.cc does today, one per member);
-//   matmul  one execution of a oneDNN matmul primitive with a batch dimension K: src
-//           [K, M, Kd] and weights [K, Kd, N] described by strides (the transposed forms need
-//           no copy), dst [K, M, N]. The primitive, its memory objects and a user scratchpad
-//           are created once per (shape, K) in a small per-thread cache; the timed part is the
-//           cache lookup, three dnnl_memory_set_data_handle calls and the execution.
+//   sgemm   K benchtop::gemm calls (dnnl_sgemm, one per member, what the ops do today);
+//   matmul  one benchtop::gemm_batched call: one execution of a oneDNN matmul primitive with a
+//           batch dimension K (src [K, M, Kd], weights [K, Kd, N] described by strides, dst
+//           [K, M, N]), created once per (shape, K) and cached per thread; the timed part is
+//           the cache lookup, three dnnl_memory_set_data_handle calls and the execution.
 // Before timing, every (shape, K) is checked bit for bit, member by member, against
 // dnnl_sgemm and against the same member computed as a batch of one; the findings are printed
 // to stderr ("bm_batched_matmul: ...") and nothing aborts on a difference.
@@ -18,11 +17,11 @@
 #include <benchmark/benchmark.h>
 #include <omp.h>
 
+#include "benchtop/tensor/gemm.h"
+
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
-#include <memory>
-#include <oneapi/dnnl/dnnl.hpp>
 #include <random>
 #include <string>
 #include <vector>
@@ -60,96 +59,16 @@ void pin_one_thread() {
     (void)pinned;
 }
 
-// --- K dnnl_sgemm calls -------------------------------------------------------------------
+// --- K dnnl_sgemm calls (benchtop::gemm) and one batched call (benchtop::gemm_batched) ------
 void sgemm_members(const Shape& s, int64_t members, const float* a, const float* b, float* c) {
-    for (int64_t i = 0; i < members; ++i) {
-        const dnnl_status_t st = dnnl_sgemm(s.ta() ? 'T' : 'N', s.tb() ? 'T' : 'N', s.m, s.n, s.k,
-                                            1.0f, a + i * s.m * s.k, s.lda(), b + i * s.k * s.n,
-                                            s.ldb(), 0.0f, c + i * s.m * s.n, s.n);
-        if (st != dnnl_success) {
-            std::fprintf(stderr, "dnnl_sgemm failed (%d)\n", int(st));
-            std::abort();
-        }
-    }
-}
-
-// --- one batched matmul primitive ---------------------------------------------------------
-struct ThreadEngine {
-    dnnl::engine eng{dnnl::engine::kind::cpu, 0};
-    dnnl::stream strm{eng};
-};
-
-ThreadEngine& thread_engine() {
-    thread_local ThreadEngine te;
-    return te;
-}
-
-struct MatmulEntry {
-    Op op;
-    int64_t m, n, k, members;
-    dnnl::matmul prim;
-    dnnl::memory src, wei, dst, scratch;
-    std::vector<float> scratch_buf;
-    std::string impl;
-};
-
-std::unique_ptr<MatmulEntry> make_entry(const Shape& s, int64_t members) {
-    using dt = dnnl::memory::data_type;
-    using dims = dnnl::memory::dims;
-    ThreadEngine& te = thread_engine();
-    auto e = std::make_unique<MatmulEntry>();
-    e->op = s.op;
-    e->m = s.m;
-    e->n = s.n;
-    e->k = s.k;
-    e->members = members;
-    // op(A) [K, m, k]: A is [m, k] per member, or [k, m] when transposed.
-    const dnnl::memory::desc src_md(dims{members, s.m, s.k}, dt::f32,
-                                    s.ta() ? dims{s.m * s.k, 1, s.m} : dims{s.m * s.k, s.k, 1});
-    // op(B) [K, k, n]: B is [k, n] per member, or [n, k] when transposed.
-    const dnnl::memory::desc wei_md(dims{members, s.k, s.n}, dt::f32,
-                                    s.tb() ? dims{s.k * s.n, 1, s.k} : dims{s.k * s.n, s.n, 1});
-    const dnnl::memory::desc dst_md(dims{members, s.m, s.n}, dt::f32, dims{s.m * s.n, s.n, 1});
-    dnnl::primitive_attr attr;
-    attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
-    const dnnl::matmul::desc desc(src_md, wei_md, dst_md);
-    const dnnl::matmul::primitive_desc pd(desc, attr, te.eng);
-    e->impl = pd.impl_info_str();
-    e->prim = dnnl::matmul(pd);
-    e->src = dnnl::memory(src_md, te.eng, nullptr);
-    e->wei = dnnl::memory(wei_md, te.eng, nullptr);
-    e->dst = dnnl::memory(dst_md, te.eng, nullptr);
-    const size_t scratch_bytes = pd.scratchpad_desc().get_size();
-    e->scratch_buf.resize(scratch_bytes / sizeof(float) + 16);
-    e->scratch = dnnl::memory(pd.scratchpad_desc(), te.eng, e->scratch_buf.data());
-    return e;
-}
-
-// Small per-thread cache, linear search (a training step uses a handful of shapes).
-MatmulEntry& lookup(const Shape& s, int64_t members) {
-    thread_local std::vector<std::unique_ptr<MatmulEntry>> cache;
-    for (auto& e : cache)
-        if (e->op == s.op && e->m == s.m && e->n == s.n && e->k == s.k && e->members == members)
-            return *e;
-    cache.push_back(make_entry(s, members));
-    return *cache.back();
+    for (int64_t i = 0; i < members; ++i)
+        benchtop::gemm(s.ta(), s.tb(), s.m, s.n, s.k, 1.0f, a + i * s.m * s.k, s.lda(),
+                       b + i * s.k * s.n, s.ldb(), 0.0f, c + i * s.m * s.n, s.n);
 }
 
 void matmul_members(const Shape& s, int64_t members, const float* a, const float* b, float* c) {
-    MatmulEntry& e = lookup(s, members);
-    dnnl_memory_set_data_handle(e.src.get(), const_cast<float*>(a));
-    dnnl_memory_set_data_handle(e.wei.get(), const_cast<float*>(b));
-    dnnl_memory_set_data_handle(e.dst.get(), c);
-    const dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, e.src.get()},
-                                     {DNNL_ARG_WEIGHTS, e.wei.get()},
-                                     {DNNL_ARG_DST, e.dst.get()},
-                                     {DNNL_ARG_SCRATCHPAD, e.scratch.get()}};
-    const dnnl_status_t st =
-        dnnl_primitive_execute(e.prim.get(), thread_engine().strm.get(), 4, args);
-    if (st != dnnl_success) {
-        std::fprintf(stderr, "matmul execute failed (%d)\n", int(st));
-        std::abort();
-    }
+    benchtop::gemm_batched(s.ta(), s.tb(), members, s.m, s.n, s.k, a, s.lda(), s.m * s.k, b,
+                           s.ldb(), s.k * s.n, c, s.n, s.m * s.n);
 }
 
 // --- operands ------------------------------------------------------------------------------
@@ -195,10 +114,9 @@ void check(const Shape& s, int64_t members) {
         if (r > max_rel) max_rel = r;
     }
     std::fprintf(stderr,
-                 "bm_batched_matmul: op:%s M:%lld N:%lld K:%lld members:%lld impl:%s | members "
+                 "bm_batched_matmul: op:%s M:%lld N:%lld K:%lld members:%lld | members "
                  "differing from sgemm: %lld (max rel diff %.2g), from batch of one: %lld\n",
                  op_name(s.op), (long long)s.m, (long long)s.n, (long long)s.k, (long long)members,
-                 lookup(s, members).impl.c_str(),
                  (long long)differing_members(bat, ref, members, per), max_rel,
                  (long long)differing_members(bat, one, members, per));
 }
