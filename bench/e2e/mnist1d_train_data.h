@@ -21,7 +21,8 @@ struct Data {
 inline Data load_or_fake(const std::string& dir) {
     const int64_t n = 4000, d = 40;
     Data data{Tensor::empty({n, d}), Tensor::empty({n}, DType::I32)};
-    std::ifstream fx(dir + "/x_train.f32", std::ios::binary), fy(dir + "/y_train.u8", std::ios::binary);
+    std::ifstream fx(dir + "/x_train.f32", std::ios::binary),
+        fy(dir + "/y_train.u8", std::ios::binary);
     if (fx && fy) {
         fx.read(static_cast<char*>(data.x.raw()), static_cast<std::streamsize>(data.x.nbytes()));
         std::vector<unsigned char> y(static_cast<size_t>(n));
@@ -31,7 +32,8 @@ inline Data load_or_fake(const std::string& dir) {
             return data;
         }
     }
-    std::fprintf(stderr, "note: %s not readable, using random data of the same shape\n", dir.c_str());
+    std::fprintf(stderr, "note: %s not readable, using random data of the same shape\n",
+                 dir.c_str());
     Rng rng(stream_key(0, 0, Purpose::Data));
     for (int64_t i = 0; i < n * d; ++i) data.x.data<float>()[i] = static_cast<float>(rng.normal());
     for (int64_t i = 0; i < n; ++i) data.y.data<int32_t>()[i] = static_cast<int32_t>(rng.below(10));
