@@ -153,51 +153,51 @@ void linear_backward_t(Graph& g, const Node& n) {
     T* dw = g.needs_grad(n.inputs[1]) ? g.grad(n.inputs[1]).data<T>() : nullptr;
     const int64_t member = d.N * d.O;
     const bool relu = n.iarg[0] != 0, residual = n.iarg[1] != 0;
-    // Fused ReLU: one member's masked gradient dz = dout where y > 0 (y > 0 exactly where
-    // the pre-activation is), in a buffer reused by every member so that it stays in cache
-    // for the member's GEMMs. The residual op keeps its ReLU output in saved[0].
-    const T* y = !relu ? nullptr : residual ? n.saved[0].data<T>() : g.node(n.id).value.data<T>();
-    T* dz = relu ? g.make_tensor(Shape({d.N, d.O}), dtype_of<T>()).template data<T>() : nullptr;
+    // Fused ReLU: the masked gradient dz = dout where y > 0 (y > 0 exactly where the
+    // pre-activation is), for all members at once, so that each GEMM below is one batched call
+    // over the members. The residual op keeps its ReLU output in saved[0].
+    const T* dy = dout;
+    if (relu) {
+        const T* y = residual ? n.saved[0].data<T>() : g.node(n.id).value.data<T>();
+        T* dz = g.make_tensor(Shape({d.K, d.N, d.O}), dtype_of<T>()).template data<T>();
+        relu_backward(y, dout, dz, d.K * member);
+        dy = dz;
+    }
     bool overwrite = false;
     T* dx =
         g.needs_grad(n.inputs[0]) ? g.grad_for_write(n.inputs[0], &overwrite).data<T>() : nullptr;
-    // The residual: dx += dout, as the residual add's backward does it before the linear's
-    // (assigned when fresh). A shared x sums its members in member order onto zeros first;
-    // a per-member x takes each member's part just before the member's GEMM.
-    const bool shared_sum = residual && sx == 0 && d.K > 1;
-    if (dx && shared_sum) {
-        if (overwrite) std::fill(dx, dx + member, T(0));
+    if (dx && (sx != 0 || d.K == 1)) {
+        // Per-member x: dx[k] (+)= dout[k] (the residual) + dy[k] w[k]. A fresh gradient is
+        // assigned by its first write, the residual's or the GEMM's.
+        bool fresh = overwrite;
+        if (residual) {
+            if (fresh)
+                std::copy(dout, dout + d.K * member, dx);
+            else
+                for (int64_t i = 0; i < d.K * member; ++i) dx[i] += dout[i];
+            fresh = false;
+        }
+        gemm_batched(false, false, d.K, d.N, d.D, d.O, dy, d.O, member, pw, d.D, d.O * d.D, dx, d.D,
+                     d.N * d.D, !fresh);
+    } else if (dx) {
+        // x shared by the members: its gradient sums theirs in member order, the residual's
+        // first (as the residual add's backward does it before the linear's).
+        bool fresh = overwrite;
+        if (residual) {
+            if (fresh) std::fill(dx, dx + member, T(0));
+            for (int64_t k = 0; k < d.K; ++k)
+                for (int64_t i = 0; i < member; ++i) dx[i] += dout[k * member + i];
+            fresh = false;
+        }
         for (int64_t k = 0; k < d.K; ++k)
-            for (int64_t i = 0; i < member; ++i) dx[i] += dout[k * member + i];
-        overwrite = false;
+            gemm_batched(false, false, 1, d.N, d.D, d.O, dy + k * member, d.O, member,
+                         pw + k * d.O * d.D, d.D, d.O * d.D, dx, d.D, d.N * d.D, !fresh || k > 0);
     }
-    for (int64_t k = 0; k < d.K; ++k) {
-        const T* dyk = dout + k * member;
-        if (relu) {
-            relu_backward(y + k * member, dyk, dz, member);
-            dyk = dz;
-        }
-        if (dx) {  // dx[k] (+)= dy[k] w[k]
-            T* dxk = dx + k * sx;
-            // A fresh gradient is assigned by the first write: the residual's or the GEMM's
-            // (beta = 0).
-            bool fresh = overwrite && (sx != 0 || k == 0);
-            if (residual && !shared_sum) {
-                const T* dok = dout + k * member;
-                if (fresh)
-                    std::copy(dok, dok + member, dxk);
-                else
-                    for (int64_t i = 0; i < member; ++i) dxk[i] += dok[i];
-                fresh = false;
-            }
-            gemm(false, false, d.N, d.D, d.O, T(1), dyk, d.O, pw + k * d.O * d.D, d.D,
-                 fresh ? T(0) : T(1), dxk, d.D);
-        }
-        if (dw)  // dw[k] += dy[k]^T x[k]
-            gemm(true, false, d.O, d.D, d.N, T(1), dyk, d.O, px + k * sx, d.D, T(1),
-                 dw + k * d.O * d.D, d.D);
-        if (db) add_column_sums(dyk, d.N, d.O, db + k * d.O);
-    }
+    if (dw)  // dw[k] += dy[k]^T x[k]
+        gemm_batched(true, false, d.K, d.O, d.D, d.N, dy, d.O, member, px, d.D, sx, dw, d.D,
+                     d.O * d.D, true);
+    if (db)
+        for (int64_t k = 0; k < d.K; ++k) add_column_sums(dy + k * member, d.N, d.O, db + k * d.O);
 }
 
 void linear_backward(Graph& g, const Node& n) {
@@ -309,12 +309,11 @@ Var linear_impl(const char* op, Var x, Var w, Var b, bool relu_out, bool residua
         const T* pw = w.value().data<T>();
         T* po = act.data<T>();
         int64_t stride_x = d.Kx == 1 ? 0 : d.N * d.D;
+        gemm_batched(false, true, d.K, d.N, d.O, d.D, px, d.D, stride_x, pw, d.D, d.O * d.D, po,
+                     d.O, d.N * d.O);
         for (int64_t k = 0; k < d.K; ++k) {
             T* yk = po + k * d.N * d.O;
-            gemm(false, true, d.N, d.O, d.D, T(1), px + k * stride_x, d.D, pw + k * d.O * d.D, d.D,
-                 T(0), yk, d.O);
-            // Bias and ReLU (and the residual) in one pass while the member's output is
-            // still in cache.
+            // Bias and ReLU (and the residual) in one pass.
             if (residual)
                 relu_residual_rows(yk, out.data<T>() + k * d.N * d.O, px + k * stride_x,
                                    b.defined() ? b.value().data<T>() + k * d.O : nullptr, d.N, d.O);

@@ -1,23 +1,32 @@
 #include "benchtop/tensor/gemm.h"
 
-#include "benchtop/core/error.h"
-
 #include <cblas.h>
+
+#include "benchtop/core/error.h"
 
 #ifdef BENCHTOP_USE_ONEDNN
 #include <omp.h>
 #ifdef BENCHTOP_DNNL_NO_HEADER
 // oneDNN's C API entry point (dnnl.h, stable since oneDNN 1.0), declared here when only the
 // runtime library is installed. dnnl_status_t is a C enum; dnnl_success is 0.
-extern "C" int dnnl_sgemm(char transa, char transb, int64_t M, int64_t N, int64_t K, float alpha,
-                          const float* A, int64_t lda, const float* B, int64_t ldb, float beta,
-                          float* C, int64_t ldc);
+extern "C" int dnnl_sgemm(char transa,
+                          char transb,
+                          int64_t M,
+                          int64_t N,
+                          int64_t K,
+                          float alpha,
+                          const float* A,
+                          int64_t lda,
+                          const float* B,
+                          int64_t ldb,
+                          float beta,
+                          float* C,
+                          int64_t ldc);
 using dnnl_status_t = int;
 constexpr dnnl_status_t dnnl_success = 0;
 #else
-#include <oneapi/dnnl/dnnl.hpp>
-
 #include <memory>
+#include <oneapi/dnnl/dnnl.hpp>
 #include <vector>
 #define BENCHTOP_DNNL_MATMUL 1
 #endif
@@ -30,6 +39,16 @@ namespace {
 struct BlasInit {
     BlasInit() { openblas_set_num_threads(1); }
 };
+thread_local int t_library_depth = 0;
+
+// Marks the calling thread as inside the GEMM library for its lifetime (see in_gemm_library).
+struct InLibrary {
+    InLibrary() { ++t_library_depth; }
+    ~InLibrary() { --t_library_depth; }
+    InLibrary(const InLibrary&) = delete;
+    InLibrary& operator=(const InLibrary&) = delete;
+};
+
 void ensure_init() {
     static BlasInit init;
 #ifdef BENCHTOP_USE_ONEDNN
@@ -43,11 +62,26 @@ void ensure_init() {
 }
 }  // namespace
 
-void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
-          const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
+bool in_gemm_library() {
+    return t_library_depth > 0;
+}
+
+void gemm(bool trans_a,
+          bool trans_b,
+          int64_t m,
+          int64_t n,
+          int64_t k,
+          float alpha,
+          const float* a,
+          int64_t lda,
+          const float* b,
+          int64_t ldb,
+          float beta,
+          float* c,
           int64_t ldc) {
     ensure_init();
     if (m == 0 || n == 0) return;
+    const InLibrary in_library;
 #ifdef BENCHTOP_USE_ONEDNN
     dnnl_status_t st = dnnl_sgemm(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', m, n, k, alpha, a, lda,
                                   b, ldb, beta, c, ldc);
@@ -61,11 +95,22 @@ void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alp
                 beta, c, static_cast<int>(ldc));
 }
 
-void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, double alpha,
-          const double* a, int64_t lda, const double* b, int64_t ldb, double beta, double* c,
+void gemm(bool trans_a,
+          bool trans_b,
+          int64_t m,
+          int64_t n,
+          int64_t k,
+          double alpha,
+          const double* a,
+          int64_t lda,
+          const double* b,
+          int64_t ldb,
+          double beta,
+          double* c,
           int64_t ldc) {
     ensure_init();
     if (m == 0 || n == 0) return;
+    const InLibrary in_library;
     cblas_dgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
                 trans_b ? CblasTrans : CblasNoTrans, static_cast<int>(m), static_cast<int>(n),
                 static_cast<int>(k), alpha, a, static_cast<int>(lda), b, static_cast<int>(ldb),
@@ -75,23 +120,35 @@ void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, double al
 namespace {
 
 template <class T>
-void gemm_members(bool trans_a, bool trans_b, int64_t batch, int64_t m, int64_t n, int64_t k,
-                  const T* a, int64_t lda, int64_t stride_a, const T* b, int64_t ldb,
-                  int64_t stride_b, T* c, int64_t ldc, int64_t stride_c) {
+void gemm_members(bool trans_a,
+                  bool trans_b,
+                  int64_t batch,
+                  int64_t m,
+                  int64_t n,
+                  int64_t k,
+                  const T* a,
+                  int64_t lda,
+                  int64_t stride_a,
+                  const T* b,
+                  int64_t ldb,
+                  int64_t stride_b,
+                  T* c,
+                  int64_t ldc,
+                  int64_t stride_c,
+                  bool accumulate) {
     for (int64_t i = 0; i < batch; ++i)
-        gemm(trans_a, trans_b, m, n, k, T(1), a + i * stride_a, lda, b + i * stride_b, ldb, T(0),
-             c + i * stride_c, ldc);
+        gemm(trans_a, trans_b, m, n, k, T(1), a + i * stride_a, lda, b + i * stride_b, ldb,
+             accumulate ? T(1) : T(0), c + i * stride_c, ldc);
 }
 
 #ifdef BENCHTOP_DNNL_MATMUL
 // One CPU engine and stream per thread, and a small cache of batched matmul primitives keyed by
 // the full problem description. Memory objects are created once per primitive and pointed at
 // the caller's buffers with dnnl_memory_set_data_handle; the scratchpad is the entry's own. An
-// execution still makes a few C++ heap allocations inside oneDNN (its argument map), which
-// tests/train/steady_state_alloc_test.cc would count: see docs/engine.md, "Batched oneDNN matmul
-// for stacks".
+// execution still makes a few C++ heap allocations inside oneDNN (its argument map), as sgemm
+// mallocs its packing buffer: see docs/engine.md, "Batched oneDNN matmul for stacks".
 struct MatmulKey {
-    bool trans_a, trans_b;
+    bool trans_a, trans_b, accumulate;
     int64_t batch, m, n, k, lda, stride_a, ldb, stride_b, ldc, stride_c;
     bool operator==(const MatmulKey&) const = default;
 };
@@ -132,6 +189,11 @@ void init_entry(MatmulEntry& e, dnnl::engine& eng) {
     const dnnl::memory::desc dst_md(dims{p.batch, p.m, p.n}, f32, dims{p.stride_c, p.ldc, 1});
     dnnl::primitive_attr attr;
     attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+    if (p.accumulate) {  // dst = op(A) op(B) + dst
+        dnnl::post_ops ops;
+        ops.append_sum(1.0f);
+        attr.set_post_ops(ops);
+    }
     const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(src_md, wei_md, dst_md), attr, eng);
     e.prim = dnnl::matmul(pd);
     e.src = dnnl::memory(src_md, eng, nullptr);
@@ -160,17 +222,31 @@ MatmulEntry& matmul_entry(MatmulThreadState& ts, const MatmulKey& key) {
 
 }  // namespace
 
-void gemm_batched(bool trans_a, bool trans_b, int64_t batch, int64_t m, int64_t n, int64_t k,
-                  const float* a, int64_t lda, int64_t stride_a, const float* b, int64_t ldb,
-                  int64_t stride_b, float* c, int64_t ldc, int64_t stride_c) {
+void gemm_batched(bool trans_a,
+                  bool trans_b,
+                  int64_t batch,
+                  int64_t m,
+                  int64_t n,
+                  int64_t k,
+                  const float* a,
+                  int64_t lda,
+                  int64_t stride_a,
+                  const float* b,
+                  int64_t ldb,
+                  int64_t stride_b,
+                  float* c,
+                  int64_t ldc,
+                  int64_t stride_c,
+                  bool accumulate) {
     ensure_init();
     if (batch <= 0 || m == 0 || n == 0) return;
 #ifdef BENCHTOP_DNNL_MATMUL
     if (k > 0) {
         thread_local MatmulThreadState ts;
-        MatmulEntry& e = matmul_entry(ts, MatmulKey{trans_a, trans_b, batch, m, n, k, lda, stride_a,
-                                                    ldb, stride_b, ldc, stride_c});
+        MatmulEntry& e = matmul_entry(ts, MatmulKey{trans_a, trans_b, accumulate, batch, m, n, k,
+                                                    lda, stride_a, ldb, stride_b, ldc, stride_c});
         if (e.usable) {
+            const InLibrary in_library;
             dnnl_memory_set_data_handle(e.src.get(), const_cast<float*>(a));
             dnnl_memory_set_data_handle(e.wei.get(), const_cast<float*>(b));
             dnnl_memory_set_data_handle(e.dst.get(), c);
@@ -187,34 +263,67 @@ void gemm_batched(bool trans_a, bool trans_b, int64_t batch, int64_t m, int64_t 
     }
 #endif
     gemm_members(trans_a, trans_b, batch, m, n, k, a, lda, stride_a, b, ldb, stride_b, c, ldc,
-                 stride_c);
+                 stride_c, accumulate);
 }
 
-void gemm_batched(bool trans_a, bool trans_b, int64_t batch, int64_t m, int64_t n, int64_t k,
-                  const double* a, int64_t lda, int64_t stride_a, const double* b, int64_t ldb,
-                  int64_t stride_b, double* c, int64_t ldc, int64_t stride_c) {
+void gemm_batched(bool trans_a,
+                  bool trans_b,
+                  int64_t batch,
+                  int64_t m,
+                  int64_t n,
+                  int64_t k,
+                  const double* a,
+                  int64_t lda,
+                  int64_t stride_a,
+                  const double* b,
+                  int64_t ldb,
+                  int64_t stride_b,
+                  double* c,
+                  int64_t ldc,
+                  int64_t stride_c,
+                  bool accumulate) {
     ensure_init();
     if (batch <= 0 || m == 0 || n == 0) return;
     gemm_members(trans_a, trans_b, batch, m, n, k, a, lda, stride_a, b, ldb, stride_b, c, ldc,
-                 stride_c);
+                 stride_c, accumulate);
 }
 
-void gemv(bool trans_a, int64_t m, int64_t n, float alpha, const float* a, int64_t lda,
-          const float* x, int64_t incx, float beta, float* y, int64_t incy) {
+void gemv(bool trans_a,
+          int64_t m,
+          int64_t n,
+          float alpha,
+          const float* a,
+          int64_t lda,
+          const float* x,
+          int64_t incx,
+          float beta,
+          float* y,
+          int64_t incy) {
     ensure_init();
     if (m == 0 || n == 0) return;
+    const InLibrary in_library;
     cblas_sgemv(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, static_cast<int>(m),
-                static_cast<int>(n), alpha, a, static_cast<int>(lda), x, static_cast<int>(incx), beta,
-                y, static_cast<int>(incy));
+                static_cast<int>(n), alpha, a, static_cast<int>(lda), x, static_cast<int>(incx),
+                beta, y, static_cast<int>(incy));
 }
 
-void gemv(bool trans_a, int64_t m, int64_t n, double alpha, const double* a, int64_t lda,
-          const double* x, int64_t incx, double beta, double* y, int64_t incy) {
+void gemv(bool trans_a,
+          int64_t m,
+          int64_t n,
+          double alpha,
+          const double* a,
+          int64_t lda,
+          const double* x,
+          int64_t incx,
+          double beta,
+          double* y,
+          int64_t incy) {
     ensure_init();
     if (m == 0 || n == 0) return;
+    const InLibrary in_library;
     cblas_dgemv(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, static_cast<int>(m),
-                static_cast<int>(n), alpha, a, static_cast<int>(lda), x, static_cast<int>(incx), beta,
-                y, static_cast<int>(incy));
+                static_cast<int>(n), alpha, a, static_cast<int>(lda), x, static_cast<int>(incx),
+                beta, y, static_cast<int>(incy));
 }
 
 const char* gemm_backend() {

@@ -9,34 +9,106 @@
 
 namespace benchtop {
 
-void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
-          const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
+void gemm(bool trans_a,
+          bool trans_b,
+          int64_t m,
+          int64_t n,
+          int64_t k,
+          float alpha,
+          const float* a,
+          int64_t lda,
+          const float* b,
+          int64_t ldb,
+          float beta,
+          float* c,
           int64_t ldc);
-void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, double alpha,
-          const double* a, int64_t lda, const double* b, int64_t ldb, double beta, double* c,
+void gemm(bool trans_a,
+          bool trans_b,
+          int64_t m,
+          int64_t n,
+          int64_t k,
+          double alpha,
+          const double* a,
+          int64_t lda,
+          const double* b,
+          int64_t ldb,
+          double beta,
+          double* c,
           int64_t ldc);
 
-// For each of `batch` members i: C_i = op(A_i) * op(B_i), with X_i = X + i * stride_x
-// (stride_a or stride_b may be 0 for an operand shared by all members). Member i's result does
-// not depend on the batch size, bit for bit (tests/tensor/gemm_test.cc); on the MLP shapes it
-// also equals gemm(trans_a, trans_b, m, n, k, 1, A_i, lda, B_i, ldb, 0, C_i, ldc) with oneDNN
-// 2.6.3 (bench/micro/bm_batched_matmul.cc checks), but not on every shape (e.g. 7x3x5).
-// With oneDNN, float32 runs as one execution of a batched matmul primitive, created once per
-// shape and kept in a small per-thread cache; otherwise a loop over the members.
-void gemm_batched(bool trans_a, bool trans_b, int64_t batch, int64_t m, int64_t n, int64_t k,
-                  const float* a, int64_t lda, int64_t stride_a, const float* b, int64_t ldb,
-                  int64_t stride_b, float* c, int64_t ldc, int64_t stride_c);
-void gemm_batched(bool trans_a, bool trans_b, int64_t batch, int64_t m, int64_t n, int64_t k,
-                  const double* a, int64_t lda, int64_t stride_a, const double* b, int64_t ldb,
-                  int64_t stride_b, double* c, int64_t ldc, int64_t stride_c);
+// For each of `batch` members i: C_i = op(A_i) * op(B_i), or C_i += op(A_i) * op(B_i) with
+// `accumulate`, where X_i = X + i * stride_x (stride_a or stride_b may be 0 for an operand shared
+// by all members). Member i's result does not depend on the batch size, bit for bit
+// (tests/tensor/gemm_test.cc); it need not equal gemm() on the same member (on the MLP shapes it
+// does with oneDNN 2.6.3, bench/micro/bm_batched_matmul.cc checks; on e.g. 7x3x5 it does not).
+// With oneDNN, float32 runs as one execution of a batched matmul primitive (accumulation as its
+// sum post-op), created once per problem and kept in a small per-thread cache; otherwise a loop
+// over the members.
+void gemm_batched(bool trans_a,
+                  bool trans_b,
+                  int64_t batch,
+                  int64_t m,
+                  int64_t n,
+                  int64_t k,
+                  const float* a,
+                  int64_t lda,
+                  int64_t stride_a,
+                  const float* b,
+                  int64_t ldb,
+                  int64_t stride_b,
+                  float* c,
+                  int64_t ldc,
+                  int64_t stride_c,
+                  bool accumulate = false);
+void gemm_batched(bool trans_a,
+                  bool trans_b,
+                  int64_t batch,
+                  int64_t m,
+                  int64_t n,
+                  int64_t k,
+                  const double* a,
+                  int64_t lda,
+                  int64_t stride_a,
+                  const double* b,
+                  int64_t ldb,
+                  int64_t stride_b,
+                  double* c,
+                  int64_t ldc,
+                  int64_t stride_c,
+                  bool accumulate = false);
+
+// True while the calling thread is inside the GEMM library (oneDNN or OpenBLAS), called from
+// gemm, gemm_batched or gemv. The library's own scratch allocations (oneDNN's sgemm mallocs a
+// packing buffer on every call, its matmul execution builds an argument map on the C++ heap)
+// happen there; tests/train/steady_state_alloc_test.cc uses this to count only benchtop's own
+// allocations.
+bool in_gemm_library();
 
 // y = alpha * op(A) x + beta * y, A [m, n] row-major (op(A) = A or A^T), always OpenBLAS.
 // For GEMMs with one output column and a long inner dimension, where sgemm's packing costs
 // several times the arithmetic (rnn.cc's input-weight gradient: 20 us vs 3.6 us).
-void gemv(bool trans_a, int64_t m, int64_t n, float alpha, const float* a, int64_t lda,
-          const float* x, int64_t incx, float beta, float* y, int64_t incy);
-void gemv(bool trans_a, int64_t m, int64_t n, double alpha, const double* a, int64_t lda,
-          const double* x, int64_t incx, double beta, double* y, int64_t incy);
+void gemv(bool trans_a,
+          int64_t m,
+          int64_t n,
+          float alpha,
+          const float* a,
+          int64_t lda,
+          const float* x,
+          int64_t incx,
+          float beta,
+          float* y,
+          int64_t incy);
+void gemv(bool trans_a,
+          int64_t m,
+          int64_t n,
+          double alpha,
+          const double* a,
+          int64_t lda,
+          const double* x,
+          int64_t incx,
+          double beta,
+          double* y,
+          int64_t incy);
 
 // Name of the BLAS backend compiled in (for reports and benchmarks).
 const char* gemm_backend();
