@@ -84,6 +84,19 @@ TEST(GemmBatched, AccumulatingMembersMatchGemm) {
     for (const Case& c : kCases) check_members<double>(c, 8, true);
 }
 
+// Batch-size independence beyond the hand-picked shapes: random sizes as the experiments'
+// sweeps produce them (widths from 1 to a few hundred), each transpose combination, with and
+// without accumulation and a shared first operand.
+TEST(GemmBatched, MembersDoNotDependOnBatchSizeOnRandomShapes) {
+    std::mt19937 rng(2024);
+    std::uniform_int_distribution<int64_t> small(1, 130), wide(1, 400);
+    for (int i = 0; i < 48; ++i) {
+        const Case c{(i & 1) != 0, (i & 2) != 0, small(rng), (i % 3 == 0) ? wide(rng) : small(rng),
+                     small(rng),   (i & 4) != 0};
+        check_members<float>(c, 5, (i & 8) != 0);
+    }
+}
+
 TEST(GemmBatched, EmptyIsNoOp) {
     float c = 3.0f;
     gemm_batched(false, true, 0, 1, 1, 1, &c, 1, 1, &c, 1, 1, &c, 1, 1);
