@@ -76,15 +76,17 @@ void cross_entropy_backward_t(Graph& g, const Node& n) {
     Tensor& gx = g.grad_for_write(n.inputs[0], &overwrite);
     T* dx = gx.data<T>();
     int64_t R = gx.numel() / C;
-    for (int64_t r = 0; r < R; ++r) {
-        T w = row_weight(dout, red, r, M);
-        const T* pr = p + r * C;
-        T* dr = dx + r * C;
+    // Reduced: one weight per member, so the member's M rows are one flat loop.
+    const int64_t block = red == Reduction::None ? 1 : M;
+    for (int64_t r0 = 0; r0 < R; r0 += block) {
+        const T w = row_weight(dout, red, r0, M);
+        const T* pr = p + r0 * C;
+        T* dr = dx + r0 * C;
         if (overwrite)
-            for (int64_t c = 0; c < C; ++c) dr[c] = w * pr[c];
+            for (int64_t i = 0; i < block * C; ++i) dr[i] = w * pr[i];
         else
-            for (int64_t c = 0; c < C; ++c) dr[c] += w * pr[c];
-        dr[lab[shared ? r % M : r]] -= w;
+            for (int64_t i = 0; i < block * C; ++i) dr[i] += w * pr[i];
+        for (int64_t r = r0; r < r0 + block; ++r) dx[r * C + lab[shared ? r % M : r]] -= w;
     }
 }
 
