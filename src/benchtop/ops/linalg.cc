@@ -156,12 +156,19 @@ void linear_backward_t(Graph& g, const Node& n) {
     // Fused ReLU: the masked gradient dz = dout where y > 0 (y > 0 exactly where the
     // pre-activation is), for all members at once, so that each GEMM below is one batched call
     // over the members. The residual op keeps its ReLU output in saved[0].
+    // The bias gradient sums each member's dz while it is still in cache.
     const T* dy = dout;
     if (relu) {
         const T* y = residual ? n.saved[0].data<T>() : g.node(n.id).value.data<T>();
         T* dz = g.make_tensor(Shape({d.K, d.N, d.O}), dtype_of<T>()).template data<T>();
-        relu_backward(y, dout, dz, d.K * member);
+        for (int64_t k = 0; k < d.K; ++k) {
+            relu_backward(y + k * member, dout + k * member, dz + k * member, member);
+            if (db) add_column_sums(dz + k * member, d.N, d.O, db + k * d.O);
+        }
         dy = dz;
+    } else if (db) {
+        for (int64_t k = 0; k < d.K; ++k)
+            add_column_sums(dout + k * member, d.N, d.O, db + k * d.O);
     }
     bool overwrite = false;
     T* dx =
@@ -196,8 +203,6 @@ void linear_backward_t(Graph& g, const Node& n) {
     if (dw)  // dw[k] += dy[k]^T x[k]
         gemm_batched(true, false, d.K, d.O, d.D, d.N, dy, d.O, member, px, d.D, sx, dw, d.D,
                      d.O * d.D, true);
-    if (db)
-        for (int64_t k = 0; k < d.K; ++k) add_column_sums(dy + k * member, d.N, d.O, db + k * d.O);
 }
 
 void linear_backward(Graph& g, const Node& n) {
