@@ -1,5 +1,7 @@
-// A stack of K members' GEMMs two ways, single-threaded, on the width-64 MLP shapes:
-//   sgemm   K benchtop::gemm calls (dnnl_sgemm, one per member, what the ops do today);
+// A stack of K members' GEMMs two ways, single-threaded (benchtop's GEMM wrappers pin the
+// library to one thread), on the width-64 MLP shapes:
+//   sgemm   K benchtop::gemm calls (dnnl_sgemm, one per member, what the ops did before the
+//           linear ops switched to gemm_batched);
 //   matmul  one benchtop::gemm_batched call: one execution of a oneDNN matmul primitive with a
 //           batch dimension K (src [K, M, Kd], weights [K, Kd, N] described by strides, dst
 //           [K, M, N]), created once per (shape, K) and cached per thread; the timed part is
@@ -15,7 +17,6 @@
 #ifdef BENCHTOP_BENCH_ONEDNN
 
 #include <benchmark/benchmark.h>
-#include <omp.h>
 
 #include "benchtop/tensor/gemm.h"
 
@@ -51,13 +52,6 @@ struct Shape {
     int64_t ldb() const { return tb() ? k : n; }
 };
 
-void pin_one_thread() {
-    thread_local bool pinned = [] {
-        omp_set_num_threads(1);
-        return true;
-    }();
-    (void)pinned;
-}
 
 // --- K dnnl_sgemm calls (benchtop::gemm) and one batched call (benchtop::gemm_batched) ------
 void sgemm_members(const Shape& s, int64_t members, const float* a, const float* b, float* c) {
@@ -124,7 +118,6 @@ void check(const Shape& s, int64_t members) {
 using Fn = void (*)(const Shape&, int64_t, const float*, const float*, float*);
 
 void bm_stack(benchmark::State& state, Fn fn, Shape s, int64_t members) {
-    pin_one_thread();
     Operands o = make_operands(s, members);
     fn(s, members, o.a.data(), o.b.data(), o.c.data());  // creates the primitive, if any
     for (auto _ : state) {
@@ -149,7 +142,6 @@ const std::vector<Shape>& member_shapes() {
 
 const bool kRegistered = [] {
     setenv("DNNL_VERBOSE", "0", 1);
-    pin_one_thread();
     for (const int64_t members : {1, 8, 16, 64}) {
         for (const Shape& s : member_shapes()) {
             check(s, members);

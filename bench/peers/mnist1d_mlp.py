@@ -13,7 +13,9 @@ Variants (all: cross-entropy, Adam lr 1e-2, batch 100 taken in fixed order, rows
 
 Each variant: warm-up steps, then the best (minimum) of --reps timed runs. Prints one JSON
 object: ms_per_step (best wall time) and cpu_ms_per_step (best process CPU time; equal to
-the wall time on an idle machine, and less disturbed by other processes on a shared one). Usage: /usr/bin/python3 bench/peers/mnist1d_mlp.py [--steps N] [--threads N]
+the wall time on an idle machine, and less disturbed by other processes on a shared one).
+--adam-foreach uses torch's multi-tensor Adam (foreach=True) instead of its default.
+Usage: /usr/bin/python3 bench/peers/mnist1d_mlp.py [--steps N] [--threads N] [--adam-foreach]
 """
 import argparse
 import json
@@ -97,6 +99,11 @@ def best_of(run, steps, warmup, reps, name):
     return 1e3 * best / steps, loss
 
 
+def adam(params, args):
+    # foreach=None is torch's default (the single-tensor loop on CPU in 1.13).
+    return torch.optim.Adam(params, lr=1e-2, foreach=True if args.adam_foreach else None)
+
+
 def make_models(width, count, seed):
     torch.manual_seed(seed)
     return [MLP(width) for _ in range(count)]
@@ -104,7 +111,7 @@ def make_models(width, count, seed):
 
 def bench_single(data, args):
     (model,) = make_models(100, 1, args.seed)
-    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    opt = adam(model.parameters(), args)
     state = {"s": 0}
 
     def run(n):
@@ -123,7 +130,7 @@ def bench_single(data, args):
 
 def bench_loop64(data, args):
     models = make_models(64, ENSEMBLE, args.seed)
-    opts = [torch.optim.Adam(m.parameters(), lr=1e-2) for m in models]
+    opts = [adam(m.parameters(), args) for m in models]
     steps = args.loop_steps
 
     def run(n):
@@ -149,7 +156,7 @@ def bench_vmap64(data, args):
     models = make_models(64, ENSEMBLE, args.seed)
     fmodel, params, buffers = combine_state_for_ensemble(models)
     params = tuple(p.detach().clone().requires_grad_(True) for p in params)
-    opt = torch.optim.Adam(params, lr=1e-2)
+    opt = adam(params, args)
 
     def loss_fn(p, b, xb, yb):
         return F.cross_entropy(fmodel(p, b, xb), yb)
@@ -186,7 +193,7 @@ def bench_bmm64(data, args):
     w3 = stack(lambda m: m.fc3.weight)                 # [E, 10, 64]
     b3 = stack(lambda m: m.fc3.bias.unsqueeze(0))
     params = [w1, b1, w2, b2, w3, b3]
-    opt = torch.optim.Adam(params, lr=1e-2)
+    opt = adam(params, args)
     state = {"s": 0}
 
     def run(n):
@@ -220,6 +227,8 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--data", default=os.path.join(repo, "..", "shared", "data", "mnist1d"))
     ap.add_argument("--variants", default="single,loop64,vmap64,bmm64")
+    ap.add_argument("--adam-foreach", action="store_true",
+                    help="multi-tensor Adam (foreach=True) instead of torch's default")
     args = ap.parse_args()
     if args.loop_steps is None:
         args.loop_steps = max(20, args.steps // 10)
@@ -235,7 +244,7 @@ def main():
     out = {"torch_version": torch.__version__, "python": platform.python_version(),
            "threads": torch.get_num_threads(), "steps": args.steps, "reps": args.reps,
            "warmup": args.warmup, "data": source, "ms_per_step": {}, "final_loss": {},
-           "errors": {}}
+           "adam_foreach": args.adam_foreach, "errors": {}}
     if "single" in wanted:
         ms, loss = bench_single(data, args)
         out["ms_per_step"]["single"], out["final_loss"]["single"] = ms, loss

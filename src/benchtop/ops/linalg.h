@@ -11,8 +11,8 @@ Var matmul(Var a, Var b);
 // y = x W^T + b, per member (PyTorch's Linear layout).
 // x [K, N..., D] or shared [1, N..., D]; w [K, O, D]; b [K, O] or undefined -> [K, N..., O].
 Var linear(Var x, Var w, Var b = {});
-// relu(linear(x, w, b)) as one node: the ReLU runs on each member's GEMM output while it
-// is in cache, and backward masks the gradient and sums the bias gradient in one pass.
+// relu(linear(x, w, b)) as one node: bias and ReLU run in one pass over the GEMM output, and
+// backward masks each member's gradient and sums its bias gradient while it is in cache.
 // Bit-identical to relu(linear(x, w, b)), values and gradients.
 Var linear_relu(Var x, Var w, Var b = {});
 // x + relu(linear(x, w, b)) as one node (a residual block; in == out features): the ReLU
