@@ -1,13 +1,17 @@
-// A stack of K members' GEMMs two ways, single-threaded (benchtop's GEMM wrappers pin the
+// A stack of K members' GEMMs three ways, single-threaded (benchtop's GEMM wrappers pin the
 // library to one thread), on the width-64 MLP shapes:
 //   sgemm   K benchtop::gemm calls (dnnl_sgemm, one per member, what the ops did before the
 //           linear ops switched to gemm_batched);
-//   matmul  one benchtop::gemm_batched call: one execution of a oneDNN matmul primitive with a
+//   matmul  one benchtop::gemm_batched_library call: one execution of a oneDNN matmul primitive
+//   with a
 //           batch dimension K (src [K, M, Kd], weights [K, Kd, N] described by strides, dst
 //           [K, M, N]), created once per (shape, K) and cached per thread; the timed part is
-//           the cache lookup, three dnnl_memory_set_data_handle calls and the execution.
+//           the cache lookup, three dnnl_memory_set_data_handle calls and the execution;
+//   fma     one benchtop::fma_gemm_batched call: benchtop's own kernel (tensor/fma_gemm.h),
+//           which benchtop::gemm_batched runs where the build has it (AVX-512).
 // Before timing, every (shape, K) is checked bit for bit, member by member, against
-// dnnl_sgemm and against the same member computed as a batch of one; the findings are printed
+// dnnl_sgemm and against the same member computed as a batch of one, and the FMA kernel's
+// members against the matmul's; the findings are printed
 // to stderr ("bm_batched_matmul: ...") and nothing aborts on a difference.
 //
 // Shapes are row-major C[M,N] = op(A) op(B) per member, as in bm_gemm.cc:
@@ -18,14 +22,15 @@
 
 #include <benchmark/benchmark.h>
 
-#include "benchtop/tensor/gemm.h"
-
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <random>
 #include <string>
 #include <vector>
+
+#include "benchtop/tensor/fma_gemm.h"
+#include "benchtop/tensor/gemm.h"
 
 namespace {
 
@@ -52,7 +57,6 @@ struct Shape {
     int64_t ldb() const { return tb() ? k : n; }
 };
 
-
 // --- K dnnl_sgemm calls (benchtop::gemm) and one batched call (benchtop::gemm_batched) ------
 void sgemm_members(const Shape& s, int64_t members, const float* a, const float* b, float* c) {
     for (int64_t i = 0; i < members; ++i)
@@ -61,8 +65,14 @@ void sgemm_members(const Shape& s, int64_t members, const float* a, const float*
 }
 
 void matmul_members(const Shape& s, int64_t members, const float* a, const float* b, float* c) {
-    benchtop::gemm_batched(s.ta(), s.tb(), members, s.m, s.n, s.k, a, s.lda(), s.m * s.k, b,
-                           s.ldb(), s.k * s.n, c, s.n, s.m * s.n);
+    benchtop::gemm_batched_library(s.ta(), s.tb(), members, s.m, s.n, s.k, a, s.lda(), s.m * s.k, b,
+                                   s.ldb(), s.k * s.n, c, s.n, s.m * s.n);
+}
+
+// benchtop's own FMA kernel (tensor/fma_gemm.h), what gemm_batched runs where it is available.
+void fma_members(const Shape& s, int64_t members, const float* a, const float* b, float* c) {
+    benchtop::fma_gemm_batched(s.ta(), s.tb(), members, s.m, s.n, s.k, a, s.lda(), s.m * s.k, b,
+                               s.ldb(), s.k * s.n, c, s.n, s.m * s.n, benchtop::FmaEpilogue{});
 }
 
 // --- operands ------------------------------------------------------------------------------
@@ -83,7 +93,9 @@ Operands make_operands(const Shape& s, int64_t members) {
 }
 
 // Member-by-member bit comparison; returns the number of members that differ.
-int64_t differing_members(const std::vector<float>& x, const std::vector<float>& y, int64_t members,
+int64_t differing_members(const std::vector<float>& x,
+                          const std::vector<float>& y,
+                          int64_t members,
                           int64_t per) {
     int64_t diff = 0;
     for (int64_t i = 0; i < members; ++i)
@@ -109,10 +121,17 @@ void check(const Shape& s, int64_t members) {
     }
     std::fprintf(stderr,
                  "bm_batched_matmul: op:%s M:%lld N:%lld K:%lld members:%lld | members "
-                 "differing from sgemm: %lld (max rel diff %.2g), from batch of one: %lld\n",
+                 "differing from sgemm: %lld (max rel diff %.2g), from batch of one: %lld",
                  op_name(s.op), (long long)s.m, (long long)s.n, (long long)s.k, (long long)members,
                  (long long)differing_members(bat, ref, members, per), max_rel,
                  (long long)differing_members(bat, one, members, per));
+    if (benchtop::fma_gemm_available()) {
+        std::vector<float> fma(o.c.size(), 4.0f);
+        fma_members(s, members, o.a.data(), o.b.data(), fma.data());
+        std::fprintf(stderr, " | fma kernel members differing from matmul: %lld",
+                     (long long)differing_members(fma, bat, members, per));
+    }
+    std::fprintf(stderr, "\n");
 }
 
 using Fn = void (*)(const Shape&, int64_t, const float*, const float*, float*);
@@ -153,6 +172,9 @@ const bool kRegistered = [] {
                                          sgemm_members, s, members);
             benchmark::RegisterBenchmark(("BM_Stack/matmul" + suffix).c_str(), bm_stack,
                                          matmul_members, s, members);
+            if (benchtop::fma_gemm_available())
+                benchmark::RegisterBenchmark(("BM_Stack/fma" + suffix).c_str(), bm_stack,
+                                             fma_members, s, members);
         }
     }
     return true;

@@ -3,8 +3,10 @@
 #include "benchtop/ops/linalg.h"
 
 #include <algorithm>
+#include <type_traits>
 #include <vector>
 
+#include "benchtop/tensor/fma_gemm.h"
 #include "benchtop/tensor/gemm.h"
 
 namespace benchtop {
@@ -314,6 +316,27 @@ Var linear_impl(const char* op, Var x, Var w, Var b, bool relu_out, bool residua
         const T* pw = w.value().data<T>();
         T* po = act.data<T>();
         int64_t stride_x = d.Kx == 1 ? 0 : d.N * d.D;
+        if constexpr (std::is_same_v<T, float>) {
+            if (fma_gemm_available()) {
+                // Bias, ReLU and residual in the kernel's stores: the same operations in the
+                // same order as the passes below, so the same bits.
+                FmaEpilogue ep;
+                if (b.defined()) {
+                    ep.bias = b.value().data<float>();
+                    ep.stride_bias = d.O;
+                }
+                ep.relu = relu_out || residual;
+                if (residual) {
+                    ep.residual = px;
+                    ep.stride_residual = stride_x;
+                    ep.sum = out.data<float>();
+                    ep.stride_sum = d.N * d.O;
+                }
+                fma_gemm_batched(false, true, d.K, d.N, d.O, d.D, px, d.D, stride_x, pw, d.D,
+                                 d.O * d.D, po, d.O, d.N * d.O, ep);
+                return;
+            }
+        }
         gemm_batched(false, true, d.K, d.N, d.O, d.D, px, d.D, stride_x, pw, d.D, d.O * d.D, po,
                      d.O, d.N * d.O);
         for (int64_t k = 0; k < d.K; ++k) {

@@ -1,0 +1,292 @@
+#include "benchtop/tensor/fma_gemm.h"
+
+#include "benchtop/core/error.h"
+
+#if defined(__AVX512F__)
+// GCC 12's AVX-512 shuffle intrinsics start from _mm512_undefined_ps(), which it then reports as
+// maybe uninitialized where they are inlined.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <immintrin.h>
+
+#include <array>
+#include <utility>
+#include <vector>
+#endif
+
+namespace benchtop {
+
+#if defined(__AVX512F__)
+
+namespace {
+
+constexpr int64_t kLanes = 16;
+
+// One MR x (NV * 16) tile of C: MR * NV accumulators held in registers across the whole inner
+// loop, so each element's chain of FMAs runs in order over p. b is row-major [k, >= NV * 16]
+// (the last vector's lanes outside `tail` are neither loaded nor stored); a is op(A), read
+// transposed when TA. bias points at this tile's first column (or is null).
+template <int MR, int NV, bool TA>
+void tile(int64_t k,
+          const float* a,
+          int64_t lda,
+          const float* b,
+          int64_t ldb,
+          float* c,
+          int64_t ldc,
+          __mmask16 tail,
+          const FmaEpilogue& ep,
+          const float* bias,
+          const float* res,
+          float* sum) {
+    __m512 acc[MR][NV];
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; ++v) acc[r][v] = _mm512_setzero_ps();
+    for (int64_t p = 0; p < k; ++p) {
+        const float* bp = b + p * ldb;
+        __m512 bv[NV];
+#pragma GCC unroll 4
+        for (int v = 0; v < NV - 1; ++v) bv[v] = _mm512_loadu_ps(bp + v * kLanes);
+        bv[NV - 1] = _mm512_maskz_loadu_ps(tail, bp + (NV - 1) * kLanes);
+#pragma GCC unroll 16
+        for (int r = 0; r < MR; ++r) {
+            const __m512 ar = _mm512_set1_ps(TA ? a[p * lda + r] : a[r * lda + p]);
+#pragma GCC unroll 4
+            for (int v = 0; v < NV; ++v) acc[r][v] = _mm512_fmadd_ps(ar, bv[v], acc[r][v]);
+        }
+    }
+    const __m512 zero = _mm512_setzero_ps();
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; ++r) {
+        float* cr = c + r * ldc;
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; ++v) {
+            const __mmask16 m = v == NV - 1 ? tail : __mmask16(0xFFFF);
+            __m512 x = acc[r][v];
+            if (ep.accumulate) x = _mm512_add_ps(_mm512_maskz_loadu_ps(m, cr + v * kLanes), x);
+            if (bias) x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(m, bias + v * kLanes));
+            if (ep.relu) x = _mm512_mask_mov_ps(x, _mm512_cmp_ps_mask(x, zero, _CMP_LT_OQ), zero);
+            _mm512_mask_storeu_ps(cr + v * kLanes, m, x);
+            if (res) {
+                const __m512 rx = _mm512_maskz_loadu_ps(m, res + r * ldc + v * kLanes);
+                _mm512_mask_storeu_ps(sum + r * ldc + v * kLanes, m, _mm512_add_ps(rx, x));
+            }
+        }
+    }
+}
+
+using TileFn = void (*)(int64_t,
+                        const float*,
+                        int64_t,
+                        const float*,
+                        int64_t,
+                        float*,
+                        int64_t,
+                        __mmask16,
+                        const FmaEpilogue&,
+                        const float*,
+                        const float*,
+                        float*);
+
+// Rows per tile for NV vectors of columns: MR * NV accumulators plus NV operand registers stay
+// within the 32 vector registers, and MR * NV >= 8 independent chains cover the FMA latency.
+constexpr int rows_for(int nv) {
+    return nv == 1 ? 14 : nv == 2 ? 12 : nv == 3 ? 8 : 6;
+}
+
+template <int NV, bool TA, int... R>
+constexpr std::array<TileFn, sizeof...(R)> tiles_of(std::integer_sequence<int, R...>) {
+    return {&tile<R + 1, NV, TA>...};
+}
+
+// kTiles<NV, TA>[r - 1] is the tile of r rows.
+template <int NV, bool TA>
+constexpr auto kTiles = tiles_of<NV, TA>(std::make_integer_sequence<int, rows_for(NV)>{});
+
+template <int NV, bool TA>
+void column_block(int64_t m,
+                  int64_t k,
+                  const float* a,
+                  int64_t lda,
+                  const float* b,
+                  int64_t ldb,
+                  float* c,
+                  int64_t ldc,
+                  __mmask16 tail,
+                  const FmaEpilogue& ep,
+                  const float* bias,
+                  const float* res,
+                  float* sum) {
+    // Rows split evenly over the fewest tiles (e.g. 100 rows of 14-row tiles as 4 x 13 + 4 x 12
+    // rather than 7 x 14 + 2): a short last tile has too few chains to hide the FMA latency.
+    constexpr int64_t mr = rows_for(NV);
+    const int64_t ntiles = (m + mr - 1) / mr;
+    const int64_t base = m / ntiles, extra = m % ntiles;
+    for (int64_t t = 0, i = 0; t < ntiles; ++t) {
+        const int64_t rows = base + (t < extra ? 1 : 0);
+        kTiles<NV, TA>[size_t(rows - 1)](k, TA ? a + i : a + i * lda, lda, b, ldb, c + i * ldc, ldc,
+                                         tail, ep, bias, res ? res + i * ldc : nullptr,
+                                         res ? sum + i * ldc : nullptr);
+        i += rows;
+    }
+}
+
+template <bool TA>
+void one_member(int64_t m,
+                int64_t n,
+                int64_t k,
+                const float* a,
+                int64_t lda,
+                const float* b,
+                int64_t ldb,
+                float* c,
+                int64_t ldc,
+                const FmaEpilogue& ep,
+                const float* bias,
+                const float* res,
+                float* sum) {
+    for (int64_t j = 0; j < n;) {
+        const int64_t width = n - j > 4 * kLanes ? 4 * kLanes : n - j;
+        const int64_t nv = (width + kLanes - 1) / kLanes;
+        const int64_t rem = width - (nv - 1) * kLanes;
+        const auto tail = __mmask16(rem == kLanes ? 0xFFFF : (1u << rem) - 1u);
+        const float* bj = bias ? bias + j : nullptr;
+        const float* rj = res ? res + j : nullptr;
+        float* sj = res ? sum + j : nullptr;
+        switch (nv) {
+            case 1:
+                column_block<1, TA>(m, k, a, lda, b + j, ldb, c + j, ldc, tail, ep, bj, rj, sj);
+                break;
+            case 2:
+                column_block<2, TA>(m, k, a, lda, b + j, ldb, c + j, ldc, tail, ep, bj, rj, sj);
+                break;
+            case 3:
+                column_block<3, TA>(m, k, a, lda, b + j, ldb, c + j, ldc, tail, ep, bj, rj, sj);
+                break;
+            default:
+                column_block<4, TA>(m, k, a, lda, b + j, ldb, c + j, ldc, tail, ep, bj, rj, sj);
+                break;
+        }
+        j += width;
+    }
+}
+
+// out[p, j] = b[j, p] for j < n, p < k, into rows of ldo >= n floats (ldo a multiple of 16;
+// columns n..ldo-1 become 0): the transposed operand of an NT product as a row-major [k, ldo]
+// matrix. 16 x 16 blocks are transposed in registers.
+void pack_transposed(int64_t n, int64_t k, const float* b, int64_t ldb, float* out, int64_t ldo) {
+    for (int64_t j0 = 0; j0 < ldo; j0 += kLanes) {
+        for (int64_t p0 = 0; p0 < k; p0 += kLanes) {
+            const int64_t cols = k - p0 < kLanes ? k - p0 : kLanes;
+            const auto cmask = __mmask16(cols == kLanes ? 0xFFFF : (1u << cols) - 1u);
+            __m512 r[16];
+            for (int64_t q = 0; q < kLanes; ++q)
+                r[q] = j0 + q < n ? _mm512_maskz_loadu_ps(cmask, b + (j0 + q) * ldb + p0)
+                                  : _mm512_setzero_ps();
+            // 16 x 16 transpose: interleave pairs, then quadruples, then 128-bit lanes twice.
+            __m512 t[16];
+            for (int q = 0; q < 16; q += 2) {
+                t[q] = _mm512_unpacklo_ps(r[q], r[q + 1]);
+                t[q + 1] = _mm512_unpackhi_ps(r[q], r[q + 1]);
+            }
+            for (int q = 0; q < 16; q += 4) {
+                r[q] = _mm512_shuffle_ps(t[q], t[q + 2], 0x44);
+                r[q + 1] = _mm512_shuffle_ps(t[q], t[q + 2], 0xEE);
+                r[q + 2] = _mm512_shuffle_ps(t[q + 1], t[q + 3], 0x44);
+                r[q + 3] = _mm512_shuffle_ps(t[q + 1], t[q + 3], 0xEE);
+            }
+            for (int q = 0; q < 4; ++q) {
+                t[q] = _mm512_shuffle_f32x4(r[q], r[q + 4], 0x88);
+                t[q + 4] = _mm512_shuffle_f32x4(r[q], r[q + 4], 0xDD);
+                t[q + 8] = _mm512_shuffle_f32x4(r[q + 8], r[q + 12], 0x88);
+                t[q + 12] = _mm512_shuffle_f32x4(r[q + 8], r[q + 12], 0xDD);
+            }
+            for (int q = 0; q < 4; ++q) {
+                r[q] = _mm512_shuffle_f32x4(t[q], t[q + 8], 0x88);
+                r[q + 8] = _mm512_shuffle_f32x4(t[q], t[q + 8], 0xDD);
+                r[q + 4] = _mm512_shuffle_f32x4(t[q + 4], t[q + 12], 0x88);
+                r[q + 12] = _mm512_shuffle_f32x4(t[q + 4], t[q + 12], 0xDD);
+            }
+            // r[x] now holds column p0 + x of the block.
+            for (int64_t x = 0; x < cols; ++x) _mm512_storeu_ps(out + (p0 + x) * ldo + j0, r[x]);
+        }
+    }
+}
+
+}  // namespace
+
+bool fma_gemm_available() {
+    return true;
+}
+
+void fma_gemm_batched(bool trans_a,
+                      bool trans_b,
+                      int64_t batch,
+                      int64_t m,
+                      int64_t n,
+                      int64_t k,
+                      const float* a,
+                      int64_t lda,
+                      int64_t stride_a,
+                      const float* b,
+                      int64_t ldb,
+                      int64_t stride_b,
+                      float* c,
+                      int64_t ldc,
+                      int64_t stride_c,
+                      const FmaEpilogue& ep) {
+    if (batch <= 0 || m <= 0 || n <= 0) return;
+    // The transposed B of an NT product, packed per member (once when shared); the buffer
+    // grows to the largest problem seen by this thread and is then reused.
+    thread_local std::vector<float> packed;
+    const int64_t ldp = (n + kLanes - 1) / kLanes * kLanes;
+    if (trans_b && packed.size() < size_t(ldp * k)) packed.resize(size_t(ldp * k));
+    for (int64_t i = 0; i < batch; ++i) {
+        const float* bi = b + i * stride_b;
+        int64_t ldbi = ldb;
+        if (trans_b) {
+            if (i == 0 || stride_b != 0) pack_transposed(n, k, bi, ldb, packed.data(), ldp);
+            bi = packed.data();
+            ldbi = ldp;
+        }
+        const float* bias = ep.bias ? ep.bias + i * ep.stride_bias : nullptr;
+        const float* res = ep.residual ? ep.residual + i * ep.stride_residual : nullptr;
+        float* sum = ep.residual ? ep.sum + i * ep.stride_sum : nullptr;
+        if (trans_a)
+            one_member<true>(m, n, k, a + i * stride_a, lda, bi, ldbi, c + i * stride_c, ldc, ep,
+                             bias, res, sum);
+        else
+            one_member<false>(m, n, k, a + i * stride_a, lda, bi, ldbi, c + i * stride_c, ldc, ep,
+                              bias, res, sum);
+    }
+}
+
+#else  // no AVX-512: the GEMM library serves every product
+
+bool fma_gemm_available() {
+    return false;
+}
+
+void fma_gemm_batched(bool,
+                      bool,
+                      int64_t,
+                      int64_t,
+                      int64_t,
+                      int64_t,
+                      const float*,
+                      int64_t,
+                      int64_t,
+                      const float*,
+                      int64_t,
+                      int64_t,
+                      float*,
+                      int64_t,
+                      int64_t,
+                      const FmaEpilogue&) {
+    BENCHTOP_CHECK(false, "fma_gemm_batched: this build has no AVX-512 kernel");
+}
+
+#endif
+
+}  // namespace benchtop

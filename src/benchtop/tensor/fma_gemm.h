@@ -1,0 +1,56 @@
+// benchtop's own register-blocked float32 GEMM for the small batched products of a stack
+// (batch 100 against layers of width 10 to 100), with the epilogues of the linear ops fused
+// into its stores.
+//
+// Every output element is one chain of fused multiply-adds over the inner dimension in order,
+// starting from zero: c = fma(a[k-1], b[k-1], ... fma(a[0], b[0], 0)). The epilogue then adds
+// the old C (accumulate), the bias, applies the ReLU and adds a residual, in that order. The
+// result therefore depends on nothing but the operands (not on the vector width, the blocking,
+// the batch size or the machine) and equals a scalar loop of std::fma, which
+// tests/tensor/fma_gemm_test.cc checks bit for bit. oneDNN 2.6.3's batched matmul computes the
+// same chains on the MLP shapes (its sum post-op adds the old C afterwards), so switching to this
+// kernel left every stored result unchanged; bench/micro/bm_batched_matmul.cc checks that and
+// times the two (docs/engine.md, "benchtop's FMA kernel").
+#pragma once
+
+#include <cstdint>
+
+namespace benchtop {
+
+struct FmaEpilogue {
+    bool accumulate = false;      // C_i = old C_i + product
+    const float* bias = nullptr;  // then + bias_i[j] (bias_i = bias + i * stride_bias)
+    int64_t stride_bias = 0;
+    bool relu = false;  // then max(v, 0), NaN kept (v < 0 ? 0 : v); v is stored to C
+    // With residual: also sum_i = residual_i + v (same row-major shape and ldc as C;
+    // residual_i = residual + i * stride_residual, sum_i = sum + i * stride_sum).
+    const float* residual = nullptr;
+    int64_t stride_residual = 0;
+    float* sum = nullptr;
+    int64_t stride_sum = 0;
+};
+
+// True when this build has the vector kernel (AVX-512); otherwise fma_gemm_batched is not
+// available and callers use the GEMM library.
+bool fma_gemm_available();
+
+// For each of `batch` members i: C_i = epilogue(op(A_i) op(B_i)), row-major, X_i = X + i *
+// stride_x (a stride of 0 shares the operand). Requires fma_gemm_available().
+void fma_gemm_batched(bool trans_a,
+                      bool trans_b,
+                      int64_t batch,
+                      int64_t m,
+                      int64_t n,
+                      int64_t k,
+                      const float* a,
+                      int64_t lda,
+                      int64_t stride_a,
+                      const float* b,
+                      int64_t ldb,
+                      int64_t stride_b,
+                      float* c,
+                      int64_t ldc,
+                      int64_t stride_c,
+                      const FmaEpilogue& epilogue);
+
+}  // namespace benchtop
