@@ -19,14 +19,16 @@ struct Problem {
     int64_t batch, m, n, k;
     bool shared_a, shared_b;
     bool accumulate, bias, relu, residual;
+    bool addend = false;
 };
 
 // The kernel's contract, written as plainly as possible: per element one std::fma chain over
-// the inner dimension in order from zero, then + old C, + bias, ReLU (NaN kept), and the
-// residual sum.
+// the inner dimension in order from zero, then + old C, + addend, + bias, ReLU (NaN kept), and
+// the residual sum.
 void reference(const Problem& p,
                const std::vector<float>& a,
                const std::vector<float>& b,
+               const std::vector<float>& addend,
                const std::vector<float>& bias,
                const std::vector<float>& res,
                std::vector<float>& c,
@@ -45,6 +47,7 @@ void reference(const Problem& p,
                 }
                 const size_t o = size_t(i * p.m * p.n + r * p.n + j);
                 float v = p.accumulate ? c[o] + acc : acc;
+                if (p.addend) v = addend[o] + v;
                 if (p.bias) v = v + bias[size_t(i * p.n + j)];
                 if (p.relu) v = v < 0.0f ? 0.0f : v;
                 c[o] = v;
@@ -65,11 +68,16 @@ void check(const Problem& p, std::mt19937& rng) {
     if (p.relu && !a.empty()) a[0] = std::numeric_limits<float>::quiet_NaN();  // must stay NaN
     const std::vector<float> bias = fill(size_t(p.batch * p.n));
     const std::vector<float> res = fill(size_t(p.batch * p.m * p.n));
+    const std::vector<float> addend = fill(size_t(p.batch * p.m * p.n));
     std::vector<float> want = fill(size_t(p.batch * p.m * p.n)), got = want;
     std::vector<float> want_sum(want.size(), 7.0f), got_sum = want_sum;
-    reference(p, a, b, bias, res, want, want_sum);
+    reference(p, a, b, addend, bias, res, want, want_sum);
     FmaEpilogue ep;
     ep.accumulate = p.accumulate;
+    if (p.addend) {
+        ep.addend = addend.data();
+        ep.stride_addend = p.m * p.n;
+    }
     if (p.bias) {
         ep.bias = bias.data();
         ep.stride_bias = p.n;
@@ -131,6 +139,7 @@ TEST(FmaGemm, EqualsScalarFmaChains) {
                   flag(rng) != 0,
                   flag(rng) != 0,
                   flag(rng) != 0};
+        p.addend = flag(rng) != 0;
         check(p, rng);
     }
 }

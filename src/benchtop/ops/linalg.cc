@@ -179,15 +179,30 @@ void linear_backward_t(Graph& g, const Node& n) {
         // Per-member x: dx[k] (+)= dout[k] (the residual) + dy[k] w[k]. A fresh gradient is
         // assigned by its first write, the residual's or the GEMM's.
         bool fresh = overwrite;
-        if (residual) {
-            if (fresh)
-                std::copy(dout, dout + d.K * member, dx);
-            else
-                for (int64_t i = 0; i < d.K * member; ++i) dx[i] += dout[i];
-            fresh = false;
+        bool fused = false;
+        if constexpr (std::is_same_v<T, float>) {
+            if (residual && fresh && fma_gemm_available()) {
+                // dx = dout + dy w in the kernel's stores: the same sum as the copy followed by
+                // the accumulating product below.
+                FmaEpilogue ep;
+                ep.addend = dout;
+                ep.stride_addend = member;
+                fma_gemm_batched(false, false, d.K, d.N, d.D, d.O, dy, d.O, member, pw, d.D,
+                                 d.O * d.D, dx, d.D, d.N * d.D, ep);
+                fused = true;
+            }
         }
-        gemm_batched(false, false, d.K, d.N, d.D, d.O, dy, d.O, member, pw, d.D, d.O * d.D, dx, d.D,
-                     d.N * d.D, !fresh);
+        if (!fused) {
+            if (residual) {
+                if (fresh)
+                    std::copy(dout, dout + d.K * member, dx);
+                else
+                    for (int64_t i = 0; i < d.K * member; ++i) dx[i] += dout[i];
+                fresh = false;
+            }
+            gemm_batched(false, false, d.K, d.N, d.D, d.O, dy, d.O, member, pw, d.D, d.O * d.D, dx,
+                         d.D, d.N * d.D, !fresh);
+        }
     } else if (dx) {
         // x shared by the members: its gradient sums theirs in member order, the residual's
         // first (as the residual add's backward does it before the linear's).

@@ -21,23 +21,44 @@ namespace {
 
 constexpr int64_t kLanes = 16;
 
+// Where a block of C and its epilogue operands start (row-major, all with C's row stride ldc;
+// a null pointer leaves that step out), and the flags of the epilogue.
+struct Out {
+    float* c;
+    int64_t ldc;
+    bool accumulate, relu;
+    const float* add;   // addend, same shape as C
+    const float* bias;  // one value per column
+    const float* res;   // residual, same shape as C
+    float* sum;         // res + result
+
+    // The block starting at row i, column j.
+    Out at(int64_t i, int64_t j) const {
+        const int64_t o = i * ldc + j;
+        return {c + o,
+                ldc,
+                accumulate,
+                relu,
+                add ? add + o : nullptr,
+                bias ? bias + j : nullptr,
+                res ? res + o : nullptr,
+                res ? sum + o : nullptr};
+    }
+};
+
 // One MR x (NV * 16) tile of C: MR * NV accumulators held in registers across the whole inner
 // loop, so each element's chain of FMAs runs in order over p. b is row-major [k, >= NV * 16]
 // (the last vector's lanes outside `tail` are neither loaded nor stored); a is op(A), read
-// transposed when TA. bias points at this tile's first column (or is null).
+// transposed when TA.
 template <int MR, int NV, bool TA>
 void tile(int64_t k,
           const float* a,
           int64_t lda,
           const float* b,
           int64_t ldb,
-          float* c,
-          int64_t ldc,
           __mmask16 tail,
-          const FmaEpilogue& ep,
-          const float* bias,
-          const float* res,
-          float* sum) {
+          const Out& out_in) {
+    const Out out = out_in;  // a local copy: the stores below cannot alias it
     __m512 acc[MR][NV];
 #pragma GCC unroll 16
     for (int r = 0; r < MR; ++r)
@@ -59,35 +80,25 @@ void tile(int64_t k,
     const __m512 zero = _mm512_setzero_ps();
 #pragma GCC unroll 16
     for (int r = 0; r < MR; ++r) {
-        float* cr = c + r * ldc;
 #pragma GCC unroll 4
         for (int v = 0; v < NV; ++v) {
             const __mmask16 m = v == NV - 1 ? tail : __mmask16(0xFFFF);
+            const int64_t o = r * out.ldc + v * kLanes;
             __m512 x = acc[r][v];
-            if (ep.accumulate) x = _mm512_add_ps(_mm512_maskz_loadu_ps(m, cr + v * kLanes), x);
-            if (bias) x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(m, bias + v * kLanes));
-            if (ep.relu) x = _mm512_mask_mov_ps(x, _mm512_cmp_ps_mask(x, zero, _CMP_LT_OQ), zero);
-            _mm512_mask_storeu_ps(cr + v * kLanes, m, x);
-            if (res) {
-                const __m512 rx = _mm512_maskz_loadu_ps(m, res + r * ldc + v * kLanes);
-                _mm512_mask_storeu_ps(sum + r * ldc + v * kLanes, m, _mm512_add_ps(rx, x));
-            }
+            if (out.accumulate) x = _mm512_add_ps(_mm512_maskz_loadu_ps(m, out.c + o), x);
+            if (out.add) x = _mm512_add_ps(_mm512_maskz_loadu_ps(m, out.add + o), x);
+            if (out.bias) x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(m, out.bias + v * kLanes));
+            if (out.relu) x = _mm512_mask_mov_ps(x, _mm512_cmp_ps_mask(x, zero, _CMP_LT_OQ), zero);
+            _mm512_mask_storeu_ps(out.c + o, m, x);
+            if (out.res)
+                _mm512_mask_storeu_ps(out.sum + o, m,
+                                      _mm512_add_ps(_mm512_maskz_loadu_ps(m, out.res + o), x));
         }
     }
 }
 
-using TileFn = void (*)(int64_t,
-                        const float*,
-                        int64_t,
-                        const float*,
-                        int64_t,
-                        float*,
-                        int64_t,
-                        __mmask16,
-                        const FmaEpilogue&,
-                        const float*,
-                        const float*,
-                        float*);
+using TileFn =
+    void (*)(int64_t, const float*, int64_t, const float*, int64_t, __mmask16, const Out&);
 
 // Rows per tile for NV vectors of columns: MR * NV accumulators plus NV operand registers stay
 // within the 32 vector registers, and MR * NV >= 8 independent chains cover the FMA latency.
@@ -104,6 +115,7 @@ constexpr std::array<TileFn, sizeof...(R)> tiles_of(std::integer_sequence<int, R
 template <int NV, bool TA>
 constexpr auto kTiles = tiles_of<NV, TA>(std::make_integer_sequence<int, rows_for(NV)>{});
 
+// All m rows of one block of NV vectors of columns.
 template <int NV, bool TA>
 void column_block(int64_t m,
                   int64_t k,
@@ -111,13 +123,8 @@ void column_block(int64_t m,
                   int64_t lda,
                   const float* b,
                   int64_t ldb,
-                  float* c,
-                  int64_t ldc,
                   __mmask16 tail,
-                  const FmaEpilogue& ep,
-                  const float* bias,
-                  const float* res,
-                  float* sum) {
+                  const Out& out) {
     // Rows split evenly over the fewest tiles (e.g. 100 rows of 14-row tiles as 4 x 13 + 4 x 12
     // rather than 7 x 14 + 2): a short last tile has too few chains to hide the FMA latency.
     constexpr int64_t mr = rows_for(NV);
@@ -125,13 +132,13 @@ void column_block(int64_t m,
     const int64_t base = m / ntiles, extra = m % ntiles;
     for (int64_t t = 0, i = 0; t < ntiles; ++t) {
         const int64_t rows = base + (t < extra ? 1 : 0);
-        kTiles<NV, TA>[size_t(rows - 1)](k, TA ? a + i : a + i * lda, lda, b, ldb, c + i * ldc, ldc,
-                                         tail, ep, bias, res ? res + i * ldc : nullptr,
-                                         res ? sum + i * ldc : nullptr);
+        kTiles<NV, TA>[size_t(rows - 1)](k, TA ? a + i : a + i * lda, lda, b, ldb, tail,
+                                         out.at(i, 0));
         i += rows;
     }
 }
 
+// One member: column blocks of up to 64 (4 vectors), the last one masked.
 template <bool TA>
 void one_member(int64_t m,
                 int64_t n,
@@ -140,32 +147,25 @@ void one_member(int64_t m,
                 int64_t lda,
                 const float* b,
                 int64_t ldb,
-                float* c,
-                int64_t ldc,
-                const FmaEpilogue& ep,
-                const float* bias,
-                const float* res,
-                float* sum) {
+                const Out& out) {
     for (int64_t j = 0; j < n;) {
         const int64_t width = n - j > 4 * kLanes ? 4 * kLanes : n - j;
         const int64_t nv = (width + kLanes - 1) / kLanes;
         const int64_t rem = width - (nv - 1) * kLanes;
         const auto tail = __mmask16(rem == kLanes ? 0xFFFF : (1u << rem) - 1u);
-        const float* bj = bias ? bias + j : nullptr;
-        const float* rj = res ? res + j : nullptr;
-        float* sj = res ? sum + j : nullptr;
+        const Out oj = out.at(0, j);
         switch (nv) {
             case 1:
-                column_block<1, TA>(m, k, a, lda, b + j, ldb, c + j, ldc, tail, ep, bj, rj, sj);
+                column_block<1, TA>(m, k, a, lda, b + j, ldb, tail, oj);
                 break;
             case 2:
-                column_block<2, TA>(m, k, a, lda, b + j, ldb, c + j, ldc, tail, ep, bj, rj, sj);
+                column_block<2, TA>(m, k, a, lda, b + j, ldb, tail, oj);
                 break;
             case 3:
-                column_block<3, TA>(m, k, a, lda, b + j, ldb, c + j, ldc, tail, ep, bj, rj, sj);
+                column_block<3, TA>(m, k, a, lda, b + j, ldb, tail, oj);
                 break;
             default:
-                column_block<4, TA>(m, k, a, lda, b + j, ldb, c + j, ldc, tail, ep, bj, rj, sj);
+                column_block<4, TA>(m, k, a, lda, b + j, ldb, tail, oj);
                 break;
         }
         j += width;
@@ -250,15 +250,18 @@ void fma_gemm_batched(bool trans_a,
             bi = packed.data();
             ldbi = ldp;
         }
-        const float* bias = ep.bias ? ep.bias + i * ep.stride_bias : nullptr;
-        const float* res = ep.residual ? ep.residual + i * ep.stride_residual : nullptr;
-        float* sum = ep.residual ? ep.sum + i * ep.stride_sum : nullptr;
+        const Out out{c + i * stride_c,
+                      ldc,
+                      ep.accumulate,
+                      ep.relu,
+                      ep.addend ? ep.addend + i * ep.stride_addend : nullptr,
+                      ep.bias ? ep.bias + i * ep.stride_bias : nullptr,
+                      ep.residual ? ep.residual + i * ep.stride_residual : nullptr,
+                      ep.residual ? ep.sum + i * ep.stride_sum : nullptr};
         if (trans_a)
-            one_member<true>(m, n, k, a + i * stride_a, lda, bi, ldbi, c + i * stride_c, ldc, ep,
-                             bias, res, sum);
+            one_member<true>(m, n, k, a + i * stride_a, lda, bi, ldbi, out);
         else
-            one_member<false>(m, n, k, a + i * stride_a, lda, bi, ldbi, c + i * stride_c, ldc, ep,
-                              bias, res, sum);
+            one_member<false>(m, n, k, a + i * stride_a, lda, bi, ldbi, out);
     }
 }
 

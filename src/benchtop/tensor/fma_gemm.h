@@ -4,9 +4,9 @@
 //
 // Every output element is one chain of fused multiply-adds over the inner dimension in order,
 // starting from zero: c = fma(a[k-1], b[k-1], ... fma(a[0], b[0], 0)). The epilogue then adds
-// the old C (accumulate), the bias, applies the ReLU and adds a residual, in that order. The
-// result therefore depends on nothing but the operands (not on the vector width, the blocking,
-// the batch size or the machine) and equals a scalar loop of std::fma, which
+// the old C (accumulate), an addend matrix, the bias, applies the ReLU and adds a residual, in that
+// order. The result therefore depends on nothing but the operands (not on the vector width, the
+// blocking, the batch size or the machine) and equals a scalar loop of std::fma, which
 // tests/tensor/fma_gemm_test.cc checks bit for bit. oneDNN 2.6.3's batched matmul computes the
 // same chains on the MLP shapes (its sum post-op adds the old C afterwards), so switching to this
 // kernel left every stored result unchanged; bench/micro/bm_batched_matmul.cc checks that and
@@ -18,7 +18,11 @@
 namespace benchtop {
 
 struct FmaEpilogue {
-    bool accumulate = false;      // C_i = old C_i + product
+    bool accumulate = false;  // v = old C_i + product
+    // then v = addend_i + v (same row-major shape and ldc as C; addend_i = addend + i *
+    // stride_addend)
+    const float* addend = nullptr;
+    int64_t stride_addend = 0;
     const float* bias = nullptr;  // then + bias_i[j] (bias_i = bias + i * stride_bias)
     int64_t stride_bias = 0;
     bool relu = false;  // then max(v, 0), NaN kept (v < 0 ? 0 : v); v is stored to C
