@@ -60,7 +60,7 @@ void tile(int64_t k,
           const Out& out_in) {
     const Out out = out_in;  // a local copy: the stores below cannot alias it
     __m512 acc[MR][NV];
-#pragma GCC unroll 16
+#pragma GCC unroll 32
     for (int r = 0; r < MR; ++r)
 #pragma GCC unroll 4
         for (int v = 0; v < NV; ++v) acc[r][v] = _mm512_setzero_ps();
@@ -70,31 +70,54 @@ void tile(int64_t k,
 #pragma GCC unroll 4
         for (int v = 0; v < NV - 1; ++v) bv[v] = _mm512_loadu_ps(bp + v * kLanes);
         bv[NV - 1] = _mm512_maskz_loadu_ps(tail, bp + (NV - 1) * kLanes);
-#pragma GCC unroll 16
+#pragma GCC unroll 32
         for (int r = 0; r < MR; ++r) {
             const __m512 ar = _mm512_set1_ps(TA ? a[p * lda + r] : a[r * lda + p]);
 #pragma GCC unroll 4
             for (int v = 0; v < NV; ++v) acc[r][v] = _mm512_fmadd_ps(ar, bv[v], acc[r][v]);
         }
     }
-    const __m512 zero = _mm512_setzero_ps();
-#pragma GCC unroll 16
-    for (int r = 0; r < MR; ++r) {
+    // The epilogue, one step at a time over the whole tile, so that each flag is tested once.
+    // Only the last vector of a row is masked (masked stores are slower).
+    const auto load = [tail](int v, const float* ptr) {
+        return v == NV - 1 ? _mm512_maskz_loadu_ps(tail, ptr) : _mm512_loadu_ps(ptr);
+    };
+    const auto store = [tail](int v, float* ptr, __m512 x) {
+        if (v == NV - 1)
+            _mm512_mask_storeu_ps(ptr, tail, x);
+        else
+            _mm512_storeu_ps(ptr, x);
+    };
+    const auto each = [&](auto&& f) {
+#pragma GCC unroll 32
+        for (int r = 0; r < MR; ++r)
 #pragma GCC unroll 4
-        for (int v = 0; v < NV; ++v) {
-            const __mmask16 m = v == NV - 1 ? tail : __mmask16(0xFFFF);
-            const int64_t o = r * out.ldc + v * kLanes;
-            __m512 x = acc[r][v];
-            if (out.accumulate) x = _mm512_add_ps(_mm512_maskz_loadu_ps(m, out.c + o), x);
-            if (out.add) x = _mm512_add_ps(_mm512_maskz_loadu_ps(m, out.add + o), x);
-            if (out.bias) x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(m, out.bias + v * kLanes));
-            if (out.relu) x = _mm512_mask_mov_ps(x, _mm512_cmp_ps_mask(x, zero, _CMP_LT_OQ), zero);
-            _mm512_mask_storeu_ps(out.c + o, m, x);
-            if (out.res)
-                _mm512_mask_storeu_ps(out.sum + o, m,
-                                      _mm512_add_ps(_mm512_maskz_loadu_ps(m, out.res + o), x));
-        }
+            for (int v = 0; v < NV; ++v) f(r, v, r * out.ldc + v * kLanes);
+    };
+    if (out.accumulate)
+        each([&](int r, int v, int64_t o) {
+            acc[r][v] = _mm512_add_ps(load(v, out.c + o), acc[r][v]);
+        });
+    if (out.add)
+        each([&](int r, int v, int64_t o) {
+            acc[r][v] = _mm512_add_ps(load(v, out.add + o), acc[r][v]);
+        });
+    if (out.bias)
+        each([&](int r, int v, int64_t) {
+            acc[r][v] = _mm512_add_ps(acc[r][v], load(v, out.bias + v * kLanes));
+        });
+    if (out.relu) {
+        const __m512 zero = _mm512_setzero_ps();
+        each([&](int r, int v, int64_t) {
+            acc[r][v] = _mm512_mask_mov_ps(acc[r][v],
+                                           _mm512_cmp_ps_mask(acc[r][v], zero, _CMP_LT_OQ), zero);
+        });
     }
+    each([&](int r, int v, int64_t o) { store(v, out.c + o, acc[r][v]); });
+    if (out.res)
+        each([&](int r, int v, int64_t o) {
+            store(v, out.sum + o, _mm512_add_ps(load(v, out.res + o), acc[r][v]));
+        });
 }
 
 using TileFn =
@@ -181,35 +204,42 @@ void pack_transposed(int64_t n, int64_t k, const float* b, int64_t ldb, float* o
             const int64_t cols = k - p0 < kLanes ? k - p0 : kLanes;
             const auto cmask = __mmask16(cols == kLanes ? 0xFFFF : (1u << cols) - 1u);
             __m512 r[16];
-            for (int64_t q = 0; q < kLanes; ++q)
-                r[q] = j0 + q < n ? _mm512_maskz_loadu_ps(cmask, b + (j0 + q) * ldb + p0)
-                                  : _mm512_setzero_ps();
+            // Rows past n load nothing (mask 0) from a row that exists.
+#pragma GCC unroll 32
+            for (int64_t q = 0; q < kLanes; ++q) {
+                const bool row = j0 + q < n;
+                r[q] = _mm512_maskz_loadu_ps(row ? cmask : __mmask16(0),
+                                             b + (row ? j0 + q : n - 1) * ldb + p0);
+            }
             // 16 x 16 transpose: interleave pairs, then quadruples, then 128-bit lanes twice.
             __m512 t[16];
+#pragma GCC unroll 8
             for (int q = 0; q < 16; q += 2) {
                 t[q] = _mm512_unpacklo_ps(r[q], r[q + 1]);
                 t[q + 1] = _mm512_unpackhi_ps(r[q], r[q + 1]);
             }
+#pragma GCC unroll 4
             for (int q = 0; q < 16; q += 4) {
                 r[q] = _mm512_shuffle_ps(t[q], t[q + 2], 0x44);
                 r[q + 1] = _mm512_shuffle_ps(t[q], t[q + 2], 0xEE);
                 r[q + 2] = _mm512_shuffle_ps(t[q + 1], t[q + 3], 0x44);
                 r[q + 3] = _mm512_shuffle_ps(t[q + 1], t[q + 3], 0xEE);
             }
-            for (int q = 0; q < 4; ++q) {
-                t[q] = _mm512_shuffle_f32x4(r[q], r[q + 4], 0x88);
-                t[q + 4] = _mm512_shuffle_f32x4(r[q], r[q + 4], 0xDD);
-                t[q + 8] = _mm512_shuffle_f32x4(r[q + 8], r[q + 12], 0x88);
-                t[q + 12] = _mm512_shuffle_f32x4(r[q + 8], r[q + 12], 0xDD);
-            }
-            for (int q = 0; q < 4; ++q) {
-                r[q] = _mm512_shuffle_f32x4(t[q], t[q + 8], 0x88);
-                r[q + 8] = _mm512_shuffle_f32x4(t[q], t[q + 8], 0xDD);
-                r[q + 4] = _mm512_shuffle_f32x4(t[q + 4], t[q + 12], 0x88);
-                r[q + 12] = _mm512_shuffle_f32x4(t[q + 4], t[q + 12], 0xDD);
-            }
-            // r[x] now holds column p0 + x of the block.
-            for (int64_t x = 0; x < cols; ++x) _mm512_storeu_ps(out + (p0 + x) * ldo + j0, r[x]);
+            // r[4g + c] now holds, in its 128-bit lane l, rows 4g..4g+3 of column 4l + c: each
+            // lane is stored where it belongs (cheaper than two more shuffle stages).
+            const auto store_lanes = [&](const __m512 x, int64_t g, int64_t c) {
+                float* o = out + (p0 + c) * ldo + j0 + 4 * g;
+                const int64_t step = 4 * ldo;
+                _mm_storeu_ps(o, _mm512_castps512_ps128(x));
+                if (c + 4 < cols) _mm_storeu_ps(o + step, _mm512_extractf32x4_ps(x, 1));
+                if (c + 8 < cols) _mm_storeu_ps(o + 2 * step, _mm512_extractf32x4_ps(x, 2));
+                if (c + 12 < cols) _mm_storeu_ps(o + 3 * step, _mm512_extractf32x4_ps(x, 3));
+            };
+#pragma GCC unroll 4
+            for (int64_t g = 0; g < 4; ++g)
+#pragma GCC unroll 4
+                for (int64_t c = 0; c < 4; ++c)
+                    if (c < cols) store_lanes(r[4 * g + c], g, c);
         }
     }
 }
