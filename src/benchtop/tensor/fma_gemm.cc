@@ -204,13 +204,10 @@ void pack_transposed(int64_t n, int64_t k, const float* b, int64_t ldb, float* o
             const int64_t cols = k - p0 < kLanes ? k - p0 : kLanes;
             const auto cmask = __mmask16(cols == kLanes ? 0xFFFF : (1u << cols) - 1u);
             __m512 r[16];
-            // Rows past n load nothing (mask 0) from a row that exists.
-#pragma GCC unroll 32
-            for (int64_t q = 0; q < kLanes; ++q) {
-                const bool row = j0 + q < n;
-                r[q] = _mm512_maskz_loadu_ps(row ? cmask : __mmask16(0),
-                                             b + (row ? j0 + q : n - 1) * ldb + p0);
-            }
+#pragma GCC unroll 16
+            for (int64_t q = 0; q < kLanes; ++q)
+                r[q] = j0 + q < n ? _mm512_maskz_loadu_ps(cmask, b + (j0 + q) * ldb + p0)
+                                  : _mm512_setzero_ps();
             // 16 x 16 transpose: interleave pairs, then quadruples, then 128-bit lanes twice.
             __m512 t[16];
 #pragma GCC unroll 8
@@ -225,21 +222,23 @@ void pack_transposed(int64_t n, int64_t k, const float* b, int64_t ldb, float* o
                 r[q + 2] = _mm512_shuffle_ps(t[q + 1], t[q + 3], 0x44);
                 r[q + 3] = _mm512_shuffle_ps(t[q + 1], t[q + 3], 0xEE);
             }
-            // r[4g + c] now holds, in its 128-bit lane l, rows 4g..4g+3 of column 4l + c: each
-            // lane is stored where it belongs (cheaper than two more shuffle stages).
-            const auto store_lanes = [&](const __m512 x, int64_t g, int64_t c) {
-                float* o = out + (p0 + c) * ldo + j0 + 4 * g;
-                const int64_t step = 4 * ldo;
-                _mm_storeu_ps(o, _mm512_castps512_ps128(x));
-                if (c + 4 < cols) _mm_storeu_ps(o + step, _mm512_extractf32x4_ps(x, 1));
-                if (c + 8 < cols) _mm_storeu_ps(o + 2 * step, _mm512_extractf32x4_ps(x, 2));
-                if (c + 12 < cols) _mm_storeu_ps(o + 3 * step, _mm512_extractf32x4_ps(x, 3));
-            };
 #pragma GCC unroll 4
-            for (int64_t g = 0; g < 4; ++g)
+            for (int q = 0; q < 4; ++q) {
+                t[q] = _mm512_shuffle_f32x4(r[q], r[q + 4], 0x88);
+                t[q + 4] = _mm512_shuffle_f32x4(r[q], r[q + 4], 0xDD);
+                t[q + 8] = _mm512_shuffle_f32x4(r[q + 8], r[q + 12], 0x88);
+                t[q + 12] = _mm512_shuffle_f32x4(r[q + 8], r[q + 12], 0xDD);
+            }
 #pragma GCC unroll 4
-                for (int64_t c = 0; c < 4; ++c)
-                    if (c < cols) store_lanes(r[4 * g + c], g, c);
+            for (int q = 0; q < 4; ++q) {
+                r[q] = _mm512_shuffle_f32x4(t[q], t[q + 8], 0x88);
+                r[q + 8] = _mm512_shuffle_f32x4(t[q], t[q + 8], 0xDD);
+                r[q + 4] = _mm512_shuffle_f32x4(t[q + 4], t[q + 12], 0x88);
+                r[q + 12] = _mm512_shuffle_f32x4(t[q + 4], t[q + 12], 0xDD);
+            }
+            // r[x] now holds column p0 + x of the block.
+#pragma GCC unroll 16
+            for (int64_t x = 0; x < cols; ++x) _mm512_storeu_ps(out + (p0 + x) * ldo + j0, r[x]);
         }
     }
 }
