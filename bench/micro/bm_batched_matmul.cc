@@ -2,8 +2,8 @@
 // library to one thread), on the width-64 MLP shapes:
 //   sgemm   K benchtop::gemm calls (dnnl_sgemm, one per member, what the ops did before the
 //           linear ops switched to gemm_batched);
-//   matmul  one benchtop::gemm_batched_library call: one execution of a oneDNN matmul primitive
-//   with a
+//   matmul  one benchtop::gemm_batched(..., GemmPath::Library) call: one execution of a oneDNN
+//   matmul primitive with a
 //           batch dimension K (src [K, M, Kd], weights [K, Kd, N] described by strides, dst
 //           [K, M, N]), created once per (shape, K) and cached per thread; the timed part is
 //           the cache lookup, three dnnl_memory_set_data_handle calls and the execution;
@@ -68,8 +68,9 @@ void sgemm_members(const Shape& s, int64_t members, const float* a, const float*
 }
 
 void matmul_members(const Shape& s, int64_t members, const float* a, const float* b, float* c) {
-    benchtop::gemm_batched_library(s.ta(), s.tb(), members, s.m, s.n, s.k, a, s.lda(), s.m * s.k, b,
-                                   s.ldb(), s.k * s.n, c, s.n, s.m * s.n);
+    benchtop::gemm_batched(s.ta(), s.tb(), members, s.m, s.n, s.k, a, s.lda(), s.m * s.k, b,
+                           s.ldb(), s.k * s.n, c, s.n, s.m * s.n, false,
+                           benchtop::GemmPath::Library);
 }
 
 // benchtop's own FMA kernel (tensor/fma_gemm.h), what gemm_batched runs where it is available.

@@ -170,8 +170,8 @@ TEST(FmaGemm, AgreesWithTheGemmLibrary) {
             const int64_t lda = ta ? m : k, ldb = tb ? k : n;
             gemm_batched(ta, tb, batch, m, n, k, a.data(), lda, m * k, b.data(), ldb, k * n,
                          got.data(), n, m * n);
-            gemm_batched_library(ta, tb, batch, m, n, k, a.data(), lda, m * k, b.data(), ldb, k * n,
-                                 lib.data(), n, m * n);
+            gemm_batched(ta, tb, batch, m, n, k, a.data(), lda, m * k, b.data(), ldb, k * n,
+                         lib.data(), n, m * n, false, GemmPath::Library);
             for (size_t i = 0; i < got.size(); ++i)
                 ASSERT_NEAR(got[i], lib[i], 1e-5f * float(k)) << "ta=" << ta << " tb=" << tb;
         }

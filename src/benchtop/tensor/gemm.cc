@@ -238,37 +238,17 @@ void gemm_batched(bool trans_a,
                   float* c,
                   int64_t ldc,
                   int64_t stride_c,
-                  bool accumulate) {
-    if (fma_gemm_available()) {
-        if (batch <= 0 || m == 0 || n == 0) return;
+                  bool accumulate,
+                  GemmPath path) {
+    if (batch <= 0 || m == 0 || n == 0) return;
+    if (path == GemmPath::Default && fma_gemm_available()) {
         FmaEpilogue ep;
         ep.accumulate = accumulate;
         fma_gemm_batched(trans_a, trans_b, batch, m, n, k, a, lda, stride_a, b, ldb, stride_b, c,
                          ldc, stride_c, ep);
         return;
     }
-    gemm_batched_library(trans_a, trans_b, batch, m, n, k, a, lda, stride_a, b, ldb, stride_b, c,
-                         ldc, stride_c, accumulate);
-}
-
-void gemm_batched_library(bool trans_a,
-                          bool trans_b,
-                          int64_t batch,
-                          int64_t m,
-                          int64_t n,
-                          int64_t k,
-                          const float* a,
-                          int64_t lda,
-                          int64_t stride_a,
-                          const float* b,
-                          int64_t ldb,
-                          int64_t stride_b,
-                          float* c,
-                          int64_t ldc,
-                          int64_t stride_c,
-                          bool accumulate) {
     ensure_init();
-    if (batch <= 0 || m == 0 || n == 0) return;
 #ifdef BENCHTOP_DNNL_MATMUL
     if (k > 0) {
         thread_local MatmulThreadState ts;

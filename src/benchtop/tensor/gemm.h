@@ -36,12 +36,20 @@ void gemm(bool trans_a,
           double* c,
           int64_t ldc);
 
+// Which implementation gemm_batched uses for float32: Default (benchtop's FMA kernel where the
+// build has it, otherwise the library) or Library: with oneDNN, one execution of a batched matmul
+// primitive (accumulation as its sum post-op), created once per problem and kept in a small
+// per-thread cache, otherwise a loop over the members. Library results need not equal gemm() on
+// the same member (on the MLP shapes they do with oneDNN 2.6.3; on e.g. 7x3x5 they do not).
+// Library is for tests and benchmarks.
+enum class GemmPath { Default, Library };
+
 // For each of `batch` members i: C_i = op(A_i) * op(B_i), or C_i += op(A_i) * op(B_i) with
 // `accumulate`, where X_i = X + i * stride_x (stride_a or stride_b may be 0 for an operand shared
 // by all members). Member i's result does not depend on the batch size, bit for bit
 // (tests/tensor/gemm_test.cc). float32 runs on benchtop's FMA kernel where the build has it
 // (fma_gemm.h: each element one in-order chain of FMAs, the old C added after, so the result
-// depends on the operands only), otherwise as gemm_batched_library.
+// depends on the operands only), otherwise through the library (see GemmPath).
 void gemm_batched(bool trans_a,
                   bool trans_b,
                   int64_t batch,
@@ -57,28 +65,8 @@ void gemm_batched(bool trans_a,
                   float* c,
                   int64_t ldc,
                   int64_t stride_c,
-                  bool accumulate = false);
-// The same through the GEMM library: with oneDNN, one execution of a batched matmul primitive
-// (accumulation as its sum post-op), created once per problem and kept in a small per-thread
-// cache; otherwise a loop over the members. Member i need not equal gemm() on the same member
-// (on the MLP shapes it does with oneDNN 2.6.3, bench/micro/bm_batched_matmul.cc checks; on e.g.
-// 7x3x5 it does not). For tests and benchmarks.
-void gemm_batched_library(bool trans_a,
-                          bool trans_b,
-                          int64_t batch,
-                          int64_t m,
-                          int64_t n,
-                          int64_t k,
-                          const float* a,
-                          int64_t lda,
-                          int64_t stride_a,
-                          const float* b,
-                          int64_t ldb,
-                          int64_t stride_b,
-                          float* c,
-                          int64_t ldc,
-                          int64_t stride_c,
-                          bool accumulate = false);
+                  bool accumulate = false,
+                  GemmPath path = GemmPath::Default);
 void gemm_batched(bool trans_a,
                   bool trans_b,
                   int64_t batch,
