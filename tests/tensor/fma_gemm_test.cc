@@ -20,6 +20,7 @@ struct Problem {
     bool shared_a, shared_b;
     bool accumulate, bias, relu, residual;
     bool addend = false;
+    bool skip_c = false;  // with residual: C is not written, only the sum
 };
 
 // The kernel's contract, written as plainly as possible: per element one std::fma chain over
@@ -89,6 +90,16 @@ void check(const Problem& p, std::mt19937& rng) {
         ep.sum = got_sum.data();
         ep.stride_sum = p.m * p.n;
     }
+    // With ReLU, the gradient mask as bits too (filled with a pattern it must overwrite).
+    const int64_t words = (p.n + 15) / 16;
+    std::vector<uint16_t> bits;
+    if (p.relu) {
+        bits.assign(size_t(p.batch * p.m * words), 0xAAAA);
+        ep.relu_bits = bits.data();
+        ep.stride_bits = p.m * words;
+    }
+    const std::vector<float> c_before = got;
+    ep.store_c = !(p.residual && p.skip_c);
     fma_gemm_batched(p.trans_a, p.trans_b, p.batch, p.m, p.n, p.k, a.data(), p.trans_a ? p.m : p.k,
                      p.shared_a ? 0 : p.m * p.k, b.data(), p.trans_b ? p.k : p.n,
                      p.shared_b ? 0 : p.k * p.n, got.data(), p.n, p.m * p.n, ep);
@@ -99,12 +110,37 @@ void check(const Problem& p, std::mt19937& rng) {
                << " shared_b=" << p.shared_b << " accumulate=" << p.accumulate << " bias=" << p.bias
                << " relu=" << p.relu << " residual=" << p.residual;
     };
-    ASSERT_EQ(std::memcmp(got.data(), want.data(), got.size() * sizeof(float)), 0) << where();
+    if (ep.store_c)
+        ASSERT_EQ(std::memcmp(got.data(), want.data(), got.size() * sizeof(float)), 0) << where();
+    else
+        ASSERT_EQ(std::memcmp(got.data(), c_before.data(), got.size() * sizeof(float)), 0)
+            << where() << " (C must not be written)";
+    if (p.relu) {
+        // Bit j of a row is set exactly where the ReLU output is > 0 (not for NaN, not past n),
+        // and relu_mask_backward turns it into dz = y > 0 ? dout : 0.
+        const std::vector<float> dout = fill(want.size());
+        std::vector<float> dz(want.size(), 9.0f);
+        for (int64_t i = 0; i < p.batch; ++i)
+            relu_mask_backward(bits.data() + i * p.m * words, dout.data() + i * p.m * p.n,
+                               dz.data() + i * p.m * p.n, p.m, p.n);
+        for (int64_t row = 0; row < p.batch * p.m; ++row)
+            for (int64_t j = 0; j < words * 16; ++j) {
+                const bool bit = ((bits[size_t(row * words + j / 16)] >> (j % 16)) & 1) != 0;
+                if (j >= p.n) {
+                    ASSERT_FALSE(bit) << where() << " padding bit " << j;
+                    continue;
+                }
+                const size_t o = size_t(row * p.n + j);
+                ASSERT_EQ(bit, want[o] > 0.0f) << where() << " row " << row << " column " << j;
+                const float want_dz = want[o] > 0.0f ? dout[o] : 0.0f;
+                ASSERT_EQ(std::memcmp(&dz[o], &want_dz, sizeof(float)), 0) << where();
+            }
+    }
     ASSERT_EQ(std::memcmp(got_sum.data(), want_sum.data(), got_sum.size() * sizeof(float)), 0)
         << where();
     if (p.relu && p.m > 0 && p.n > 0 && p.k > 0) {
         // a[0] = NaN poisons row 0 of every member using it (all columns when A is shared).
-        EXPECT_TRUE(std::isnan(got[0])) << where();
+        EXPECT_TRUE(std::isnan(ep.store_c ? got[0] : got_sum[0])) << where();
     }
 }
 
@@ -140,6 +176,7 @@ TEST(FmaGemm, EqualsScalarFmaChains) {
                   flag(rng) != 0,
                   flag(rng) != 0};
         p.addend = flag(rng) != 0;
+        p.skip_c = flag(rng) != 0;
         check(p, rng);
     }
 }

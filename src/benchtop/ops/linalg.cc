@@ -157,14 +157,27 @@ void linear_backward_t(Graph& g, const Node& n) {
     const bool relu = n.iarg[0] != 0, residual = n.iarg[1] != 0;
     // Fused ReLU: the masked gradient dz = dout where y > 0 (y > 0 exactly where the
     // pre-activation is), for all members at once, so that each GEMM below is one batched call
-    // over the members. The residual op keeps its ReLU output in saved[0].
-    // The bias gradient sums each member's dz while it is still in cache.
+    // over the members. The mask is the forward's bits (saved[1], FMA kernel) or the ReLU output
+    // (the residual op keeps it in saved[0]). The bias gradient sums each member's dz while it
+    // is still in cache.
     const T* dy = dout;
     if (relu) {
-        const T* y = residual ? n.saved[0].data<T>() : g.node(n.id).value.data<T>();
         T* dz = g.make_tensor(Shape({d.K, d.N, d.O}), dtype_of<T>()).template data<T>();
+        const bool have_bits = n.saved[1].raw() != nullptr;
+        const T* y = have_bits  ? nullptr
+                     : residual ? n.saved[0].data<T>()
+                                : g.node(n.id).value.data<T>();
         for (int64_t k = 0; k < d.K; ++k) {
-            relu_backward(y + k * member, dout + k * member, dz + k * member, member);
+            if constexpr (std::is_same_v<T, float>) {
+                if (have_bits) {
+                    const int64_t words = d.N * ((d.O + 15) / 16);
+                    relu_mask_backward(
+                        reinterpret_cast<const uint16_t*>(n.saved[1].data<int32_t>()) + k * words,
+                        dout + k * member, dz + k * member, d.N, d.O);
+                }
+            }
+            if (!have_bits)
+                relu_backward(y + k * member, dout + k * member, dz + k * member, member);
             if (db) add_column_sums(dz + k * member, d.N, d.O, db + k * d.O);
         }
         dy = dz;
@@ -322,9 +335,15 @@ Var linear_impl(const char* op, Var x, Var w, Var b, bool relu_out, bool residua
     }
     Graph& g = *x.g;
     Tensor out = g.make_tensor(dims, x.dtype());
-    // The residual op runs the GEMM into the ReLU output (kept for backward), then writes
-    // out = x + relu(...).
-    Tensor act = residual ? g.make_tensor(dims, x.dtype()) : out;
+    // With the FMA kernel a ReLU layer keeps its gradient mask as bits for backward (one
+    // 16-bit word per 16 outputs of a row). Otherwise the residual op runs the GEMM into the
+    // ReLU output (kept for backward), then writes out = x + relu(...).
+    const bool fused = x.dtype() == DType::F32 && fma_gemm_available();
+    const int64_t mask_words = (d.O + 15) / 16;
+    Tensor bits = fused && (relu_out || residual)
+                      ? g.make_tensor(Shape({(d.K * d.N * mask_words + 1) / 2}), DType::I32)
+                      : Tensor();
+    Tensor act = residual && !fused ? g.make_tensor(dims, x.dtype()) : out;
     dispatch_float(x.dtype(), op, [&](auto t) {
         using T = decltype(t);
         const T* px = x.value().data<T>();
@@ -332,7 +351,7 @@ Var linear_impl(const char* op, Var x, Var w, Var b, bool relu_out, bool residua
         T* po = act.data<T>();
         int64_t stride_x = d.Kx == 1 ? 0 : d.N * d.D;
         if constexpr (std::is_same_v<T, float>) {
-            if (fma_gemm_available()) {
+            if (fused) {
                 // Bias, ReLU and residual in the kernel's stores: the same operations in the
                 // same order as the passes below, so the same bits.
                 FmaEpilogue ep;
@@ -346,6 +365,11 @@ Var linear_impl(const char* op, Var x, Var w, Var b, bool relu_out, bool residua
                     ep.stride_residual = stride_x;
                     ep.sum = out.data<float>();
                     ep.stride_sum = d.N * d.O;
+                    ep.store_c = false;  // backward needs the mask bits, not the ReLU output
+                }
+                if (ep.relu) {
+                    ep.relu_bits = reinterpret_cast<uint16_t*>(bits.data<int32_t>());
+                    ep.stride_bits = d.N * mask_words;
                 }
                 fma_gemm_batched(false, true, d.K, d.N, d.O, d.D, px, d.D, stride_x, pw, d.D,
                                  d.O * d.D, po, d.O, d.N * d.O, ep);
@@ -371,7 +395,8 @@ Var linear_impl(const char* op, Var x, Var w, Var b, bool relu_out, bool residua
         Node& n = g.node(y);
         n.iarg[0] = relu_out || residual ? 1 : 0;
         n.iarg[1] = residual ? 1 : 0;
-        if (residual) n.saved[0] = act;
+        if (residual && !fused) n.saved[0] = act;
+        n.saved[1] = bits;
     }
     return y;
 }

@@ -31,8 +31,11 @@ struct Out {
     const float* bias;  // one value per column
     const float* res;   // residual, same shape as C
     float* sum;         // res + result
+    uint16_t* bits;     // ReLU mask, ldbits words per row, one per 16 columns
+    int64_t ldbits;
+    bool store_c;
 
-    // The block starting at row i, column j.
+    // The block starting at row i, column j (j a multiple of 16).
     Out at(int64_t i, int64_t j) const {
         const int64_t o = i * ldc + j;
         return {c + o,
@@ -42,7 +45,10 @@ struct Out {
                 add ? add + o : nullptr,
                 bias ? bias + j : nullptr,
                 res ? res + o : nullptr,
-                res ? sum + o : nullptr};
+                res ? sum + o : nullptr,
+                bits ? bits + i * ldbits + j / kLanes : nullptr,
+                ldbits,
+                store_c};
     }
 };
 
@@ -113,7 +119,15 @@ void tile(int64_t k,
                                            _mm512_cmp_ps_mask(acc[r][v], zero, _CMP_LT_OQ), zero);
         });
     }
-    each([&](int r, int v, int64_t o) { store(v, out.c + o, acc[r][v]); });
+    if (out.bits) {
+        const __m512 zero = _mm512_setzero_ps();
+        each([&](int r, int v, int64_t) {
+            const __mmask16 m = v == NV - 1 ? tail : __mmask16(0xFFFF);
+            out.bits[r * out.ldbits + v] =
+                static_cast<uint16_t>(_mm512_mask_cmp_ps_mask(m, acc[r][v], zero, _CMP_GT_OQ));
+        });
+    }
+    if (out.store_c) each([&](int r, int v, int64_t o) { store(v, out.c + o, acc[r][v]); });
     if (out.res)
         each([&](int r, int v, int64_t o) {
             store(v, out.sum + o, _mm512_add_ps(load(v, out.res + o), acc[r][v]));
@@ -286,11 +300,32 @@ void fma_gemm_batched(bool trans_a,
                       ep.addend ? ep.addend + i * ep.stride_addend : nullptr,
                       ep.bias ? ep.bias + i * ep.stride_bias : nullptr,
                       ep.residual ? ep.residual + i * ep.stride_residual : nullptr,
-                      ep.residual ? ep.sum + i * ep.stride_sum : nullptr};
+                      ep.residual ? ep.sum + i * ep.stride_sum : nullptr,
+                      ep.relu_bits ? ep.relu_bits + i * ep.stride_bits : nullptr,
+                      (n + kLanes - 1) / kLanes,
+                      ep.store_c};
         if (trans_a)
             one_member<true>(m, n, k, a + i * stride_a, lda, bi, ldbi, out);
         else
             one_member<false>(m, n, k, a + i * stride_a, lda, bi, ldbi, out);
+    }
+}
+
+void relu_mask_backward(
+    const uint16_t* bits, const float* dout, float* dz, int64_t rows, int64_t cols) {
+    const int64_t words = (cols + kLanes - 1) / kLanes;
+    const int64_t rem = cols - (words - 1) * kLanes;
+    const auto tail = __mmask16(rem == kLanes ? 0xFFFF : (1u << rem) - 1u);
+    for (int64_t r = 0; r < rows; ++r) {
+        const uint16_t* br = bits + r * words;
+        const float* dr = dout + r * cols;
+        float* zr = dz + r * cols;
+        for (int64_t w = 0; w + 1 < words; ++w)
+            _mm512_storeu_ps(zr + w * kLanes,
+                             _mm512_maskz_mov_ps(br[w], _mm512_loadu_ps(dr + w * kLanes)));
+        const int64_t w = words - 1;
+        _mm512_mask_storeu_ps(zr + w * kLanes, tail,
+                              _mm512_maskz_loadu_ps(__mmask16(br[w] & tail), dr + w * kLanes));
     }
 }
 
@@ -317,6 +352,10 @@ void fma_gemm_batched(bool,
                       int64_t,
                       const FmaEpilogue&) {
     BENCHTOP_CHECK(false, "fma_gemm_batched: this build has no AVX-512 kernel");
+}
+
+void relu_mask_backward(const uint16_t*, const float*, float*, int64_t, int64_t) {
+    BENCHTOP_CHECK(false, "relu_mask_backward: this build has no AVX-512 kernel");
 }
 
 #endif

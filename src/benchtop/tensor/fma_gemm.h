@@ -32,6 +32,12 @@ struct FmaEpilogue {
     int64_t stride_residual = 0;
     float* sum = nullptr;
     int64_t stride_sum = 0;
+    // With relu: the ReLU's gradient mask as bits, bit j % 16 of word r * ceil(n / 16) + j / 16
+    // of member i (relu_bits + i * stride_bits words) set where the ReLU output is > 0, which
+    // is what relu_mask_backward needs instead of the output itself.
+    uint16_t* relu_bits = nullptr;
+    int64_t stride_bits = 0;
+    bool store_c = true;  // false: C is not written (with residual, when only the sum is needed)
 };
 
 // True when this build has the vector kernel (AVX-512); otherwise fma_gemm_batched is not
@@ -56,5 +62,10 @@ void fma_gemm_batched(bool trans_a,
                       int64_t ldc,
                       int64_t stride_c,
                       const FmaEpilogue& epilogue);
+
+// dz = bit ? dout : 0 for a rows x cols matrix and its mask from FmaEpilogue::relu_bits (the
+// same as dout where the ReLU output y > 0, else 0). Requires fma_gemm_available().
+void relu_mask_backward(
+    const uint16_t* bits, const float* dout, float* dz, int64_t rows, int64_t cols);
 
 }  // namespace benchtop
