@@ -5,7 +5,9 @@
 #if defined(__AVX512F__)
 // GCC 12's AVX-512 shuffle intrinsics start from _mm512_undefined_ps(), which it then reports as
 // maybe uninitialized where they are inlined.
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include <immintrin.h>
 
 #include <array>
