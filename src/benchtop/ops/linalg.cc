@@ -163,21 +163,20 @@ void linear_backward_t(Graph& g, const Node& n) {
     const T* dy = dout;
     if (relu) {
         T* dz = g.make_tensor(Shape({d.K, d.N, d.O}), dtype_of<T>()).template data<T>();
-        const bool have_bits = n.saved[1].raw() != nullptr;
-        const T* y = have_bits  ? nullptr
+        // Bits exist only for float (the FMA kernel's forward).
+        const auto* bits = n.saved[1].raw() != nullptr
+                               ? reinterpret_cast<const uint16_t*>(n.saved[1].data<int32_t>())
+                               : nullptr;
+        const T* y = bits       ? nullptr
                      : residual ? n.saved[0].data<T>()
                                 : g.node(n.id).value.data<T>();
+        const int64_t words = d.N * relu_mask_words(d.O);
         for (int64_t k = 0; k < d.K; ++k) {
-            if constexpr (std::is_same_v<T, float>) {
-                if (have_bits) {
-                    const int64_t words = d.N * ((d.O + 15) / 16);
-                    relu_mask_backward(
-                        reinterpret_cast<const uint16_t*>(n.saved[1].data<int32_t>()) + k * words,
-                        dout + k * member, dz + k * member, d.N, d.O);
-                }
-            }
-            if (!have_bits)
-                relu_backward(y + k * member, dout + k * member, dz + k * member, member);
+            if constexpr (std::is_same_v<T, float>)
+                if (bits)
+                    relu_mask_backward(bits + k * words, dout + k * member, dz + k * member, d.N,
+                                       d.O);
+            if (!bits) relu_backward(y + k * member, dout + k * member, dz + k * member, member);
             if (db) add_column_sums(dz + k * member, d.N, d.O, db + k * d.O);
         }
         dy = dz;
@@ -339,9 +338,9 @@ Var linear_impl(const char* op, Var x, Var w, Var b, bool relu_out, bool residua
     // 16-bit word per 16 outputs of a row). Otherwise the residual op runs the GEMM into the
     // ReLU output (kept for backward), then writes out = x + relu(...).
     const bool fused = x.dtype() == DType::F32 && fma_gemm_available();
-    const int64_t mask_words = (d.O + 15) / 16;
+    const int64_t mask_words = d.N * relu_mask_words(d.O);  // per member
     Tensor bits = fused && (relu_out || residual)
-                      ? g.make_tensor(Shape({(d.K * d.N * mask_words + 1) / 2}), DType::I32)
+                      ? g.make_tensor(Shape({(d.K * mask_words + 1) / 2}), DType::I32)
                       : Tensor();
     Tensor act = residual && !fused ? g.make_tensor(dims, x.dtype()) : out;
     dispatch_float(x.dtype(), op, [&](auto t) {
@@ -369,7 +368,7 @@ Var linear_impl(const char* op, Var x, Var w, Var b, bool relu_out, bool residua
                 }
                 if (ep.relu) {
                     ep.relu_bits = reinterpret_cast<uint16_t*>(bits.data<int32_t>());
-                    ep.stride_bits = d.N * mask_words;
+                    ep.stride_bits = mask_words;
                 }
                 fma_gemm_batched(false, true, d.K, d.N, d.O, d.D, px, d.D, stride_x, pw, d.D,
                                  d.O * d.D, po, d.O, d.N * d.O, ep);

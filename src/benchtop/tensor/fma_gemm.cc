@@ -23,6 +23,11 @@ namespace {
 
 constexpr int64_t kLanes = 16;
 
+// The mask of the first `count` (1..16) lanes.
+__mmask16 first_lanes(int64_t count) {
+    return __mmask16(count >= kLanes ? 0xFFFF : (1u << count) - 1u);
+}
+
 // Where a block of C and its epilogue operands start (row-major, all with C's row stride ldc;
 // a null pointer leaves that step out), and the flags of the epilogue.
 struct Out {
@@ -191,7 +196,7 @@ void one_member(int64_t m,
         const int64_t width = n - j > 4 * kLanes ? 4 * kLanes : n - j;
         const int64_t nv = (width + kLanes - 1) / kLanes;
         const int64_t rem = width - (nv - 1) * kLanes;
-        const auto tail = __mmask16(rem == kLanes ? 0xFFFF : (1u << rem) - 1u);
+        const __mmask16 tail = first_lanes(rem);
         const Out oj = out.at(0, j);
         switch (nv) {
             case 1:
@@ -218,7 +223,7 @@ void pack_transposed(int64_t n, int64_t k, const float* b, int64_t ldb, float* o
     for (int64_t j0 = 0; j0 < ldo; j0 += kLanes) {
         for (int64_t p0 = 0; p0 < k; p0 += kLanes) {
             const int64_t cols = k - p0 < kLanes ? k - p0 : kLanes;
-            const auto cmask = __mmask16(cols == kLanes ? 0xFFFF : (1u << cols) - 1u);
+            const __mmask16 cmask = first_lanes(cols);
             __m512 r[16];
 #pragma GCC unroll 16
             for (int64_t q = 0; q < kLanes; ++q)
@@ -304,7 +309,7 @@ void fma_gemm_batched(bool trans_a,
                       ep.residual ? ep.residual + i * ep.stride_residual : nullptr,
                       ep.residual ? ep.sum + i * ep.stride_sum : nullptr,
                       ep.relu_bits ? ep.relu_bits + i * ep.stride_bits : nullptr,
-                      (n + kLanes - 1) / kLanes,
+                      relu_mask_words(n),
                       ep.store_c};
         if (trans_a)
             one_member<true>(m, n, k, a + i * stride_a, lda, bi, ldbi, out);
@@ -315,9 +320,8 @@ void fma_gemm_batched(bool trans_a,
 
 void relu_mask_backward(
     const uint16_t* bits, const float* dout, float* dz, int64_t rows, int64_t cols) {
-    const int64_t words = (cols + kLanes - 1) / kLanes;
-    const int64_t rem = cols - (words - 1) * kLanes;
-    const auto tail = __mmask16(rem == kLanes ? 0xFFFF : (1u << rem) - 1u);
+    const int64_t words = relu_mask_words(cols);
+    const __mmask16 tail = first_lanes(cols - (words - 1) * kLanes);
     for (int64_t r = 0; r < rows; ++r) {
         const uint16_t* br = bits + r * words;
         const float* dr = dout + r * cols;

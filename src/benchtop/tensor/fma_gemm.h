@@ -32,9 +32,9 @@ struct FmaEpilogue {
     int64_t stride_residual = 0;
     float* sum = nullptr;
     int64_t stride_sum = 0;
-    // With relu: the ReLU's gradient mask as bits, bit j % 16 of word r * ceil(n / 16) + j / 16
-    // of member i (relu_bits + i * stride_bits words) set where the ReLU output is > 0, which
-    // is what relu_mask_backward needs instead of the output itself.
+    // With relu: the ReLU's gradient mask as bits, bit j % 16 of word r * relu_mask_words(n) + j /
+    // 16 of member i (relu_bits + i * stride_bits words) set where the ReLU output is > 0, which is
+    // what relu_mask_backward needs instead of the output itself.
     uint16_t* relu_bits = nullptr;
     int64_t stride_bits = 0;
     bool store_c = true;  // false: C is not written (with residual, when only the sum is needed)
@@ -62,6 +62,11 @@ void fma_gemm_batched(bool trans_a,
                       int64_t ldc,
                       int64_t stride_c,
                       const FmaEpilogue& epilogue);
+
+// 16-bit words per row of a ReLU mask of `cols` columns (FmaEpilogue::relu_bits).
+constexpr int64_t relu_mask_words(int64_t cols) {
+    return (cols + 15) / 16;
+}
 
 // dz = bit ? dout : 0 for a rows x cols matrix and its mask from FmaEpilogue::relu_bits (the
 // same as dout where the ReLU output y > 0, else 0). Requires fma_gemm_available().
