@@ -5,10 +5,13 @@
 
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <string>
 
+#include "benchtop/ops/fast_math.h"
 #include "support/grad_check.h"
 
 namespace benchtop {
@@ -126,6 +129,62 @@ TEST(Loss, CrossEntropyFloat32SpecialLogits) {
     EXPECT_EQ(le.value().at(0), l.value().at(0));
     EXPECT_TRUE(std::isnan(le.value().at(1)));
     EXPECT_EQ(le.value().at(2), l.value().at(2));
+}
+
+// float32, bit for bit, against the definition written out here (in-order max, exp_approx
+// of the shifted logits, in-order sum, loss, probabilities, backward w * p - w at the
+// label), for class counts on both sides of 16 (up to 16 take a vector path), several
+// blocks of 64 rows, shared and per-member labels, mean and per-example losses.
+TEST(Loss, CrossEntropyFloat32EqualsItsDefinitionBitForBit) {
+    const int64_t K = 2, N = 70;
+    for (int64_t C : {1, 3, 10, 16, 17, 33}) {
+        Tensor x = random_tensor({K, N, C}, 100 + uint64_t(C), -30, 30).to(DType::F32);
+        float* px = x.data<float>();
+        px[5] = 0.0f;  // signed zeros in one row (C >= 2 puts both in a row)
+        px[4] = -0.0f;
+        for (bool shared : {false, true}) {
+            std::vector<int32_t> lv;
+            for (int64_t i = 0; i < (shared ? N : K * N); ++i)
+                lv.push_back(static_cast<int32_t>((i * 5 + i / 3) % C));
+            Tensor lab = shared ? labels_of({N}, lv) : labels_of({K, N}, lv);
+            for (Reduction red : {Reduction::None, Reduction::Mean}) {
+                std::vector<float> loss(size_t(red == Reduction::None ? K * N : K), 0.0f);
+                std::vector<float> grad(size_t(K * N * C));
+                for (int64_t r = 0; r < K * N; ++r) {
+                    const float* xr = px + r * C;
+                    const int32_t y = lv[size_t(shared ? r % N : r)];
+                    float m = xr[0];
+                    for (int64_t c = 1; c < C; ++c) m = xr[c] > m ? xr[c] : m;
+                    std::vector<float> e(static_cast<size_t>(C));
+                    float s = 0;
+                    for (int64_t c = 0; c < C; ++c) s += e[size_t(c)] = detail::exp_approx(xr[c] - m);
+                    const float l = (m - xr[y]) + std::log(s);
+                    if (red == Reduction::None)
+                        loss[size_t(r)] = l;
+                    else
+                        loss[size_t(r / N)] += l;
+                    const float inv = 1.0f / s;
+                    const float w = red == Reduction::None ? 1.0f : 1.0f / static_cast<float>(N);
+                    for (int64_t c = 0; c < C; ++c) grad[size_t(r * C + c)] = w * (e[size_t(c)] * inv);
+                    grad[size_t(r * C + y)] -= w;
+                }
+                if (red == Reduction::Mean)
+                    for (float& l : loss) l /= static_cast<float>(N);
+                Graph g;
+                Var v = g.variable(x);
+                Var l = cross_entropy(v, lab, red);
+                const float* pl = l.value().data<float>();
+                for (size_t i = 0; i < loss.size(); ++i)
+                    ASSERT_EQ(std::bit_cast<uint32_t>(pl[i]), std::bit_cast<uint32_t>(loss[i]))
+                        << "C " << C << " shared " << shared << " loss " << i;
+                g.backward(l);
+                const float* pg = g.grad(v).data<float>();
+                for (size_t i = 0; i < grad.size(); ++i)
+                    ASSERT_EQ(std::bit_cast<uint32_t>(pg[i]), std::bit_cast<uint32_t>(grad[i]))
+                        << "C " << C << " shared " << shared << " grad " << i;
+            }
+        }
+    }
 }
 
 TEST(Loss, CrossEntropyGradCheck) {

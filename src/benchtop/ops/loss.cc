@@ -9,9 +9,19 @@
 #include <cstring>
 #include <sstream>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "benchtop/ops/fast_math.h"
+
+#if defined(__AVX512F__)
+// GCC 12's AVX-512 intrinsics start from _mm512_undefined_ps(), which it then reports as
+// maybe uninitialized where they are inlined.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+#include <immintrin.h>
+#endif
 
 namespace benchtop {
 
@@ -62,6 +72,66 @@ inline float softmax_exp(float x) {
 inline double softmax_exp(double x) {
     return std::exp(x);
 }
+
+#if defined(__AVX512F__)
+// The forward for float rows of at most 16 classes, one masked vector per row, with the same
+// results as the generic loop below: x - max(x), its exp (exp_approx16, equal to
+// exp_approx), the sum in class order, the loss, and the probabilities when recording.
+// The max is a vector reduction; it differs from the in-order scan only in which of two
+// equal signed zeros it returns and when the row holds a NaN, and in both cases every result
+// of the row is the same (an exact zero shifts to an exact zero, whose exp is 1; a NaN makes
+// the row's sum, loss and probabilities NaN either way).
+void cross_entropy_rows16(const float* px,
+                          float* pp,
+                          int64_t R,
+                          int64_t C,
+                          const int32_t* lab,
+                          bool shared,
+                          int64_t M,
+                          Reduction reduction,
+                          bool rec,
+                          float* po) {
+    const __mmask16 cm = __mmask16((1u << C) - 1u);
+    // Blocks of rows in passes, so that the rows of a pass are independent: exp of the
+    // shifted logits (vectors), then per row the sum, the loss and 1 / sum, then the scaling.
+    // Blocks of rows in passes, so that the rows of a pass are independent: exp of the
+    // shifted logits (vectors, into a scratch block of full 16-float rows: whole-vector stores
+    // forward to the loads that follow, masked ones do not), then per row the sum, the loss
+    // and 1 / sum, then the probabilities.
+    constexpr int64_t kRows = 64;
+    alignas(64) float e[kRows][16];
+    float row_max[kRows], inv[kRows];
+    for (int64_t r0 = 0; r0 < R; r0 += kRows) {
+        const int64_t nr = R - r0 < kRows ? R - r0 : kRows;
+        for (int64_t j = 0; j < nr; ++j) {
+            const __m512 v = _mm512_maskz_loadu_ps(cm, px + (r0 + j) * C);
+            // Lanes past C hold -inf; then the maximum of halves, quarters, pairs and lanes.
+            __m512 a = _mm512_mask_blend_ps(cm, _mm512_set1_ps(-INFINITY), v);
+            a = _mm512_max_ps(a, _mm512_shuffle_f32x4(a, a, 0x4E));
+            a = _mm512_max_ps(a, _mm512_shuffle_f32x4(a, a, 0xB1));
+            a = _mm512_max_ps(a, _mm512_permute_ps(a, 0x4E));
+            a = _mm512_max_ps(a, _mm512_permute_ps(a, 0xB1));
+            row_max[j] = _mm512_cvtss_f32(a);
+            _mm512_store_ps(e[j], detail::exp_approx16(_mm512_sub_ps(v, a)));
+        }
+        for (int64_t j = 0; j < nr; ++j) {
+            const int64_t r = r0 + j;
+            float s = 0;
+            for (int64_t c = 0; c < C; ++c) s += e[j][c];
+            const float loss = (row_max[j] - px[r * C + lab[shared ? r % M : r]]) + std::log(s);
+            if (reduction == Reduction::None)
+                po[r] = loss;
+            else
+                po[r / M] += loss;
+            inv[j] = 1.0f / s;
+        }
+        if (rec)
+            for (int64_t j = 0; j < nr; ++j)
+                _mm512_mask_storeu_ps(pp + (r0 + j) * C, cm,
+                                      _mm512_mul_ps(_mm512_load_ps(e[j]), _mm512_set1_ps(inv[j])));
+    }
+}
+#endif
 
 template <class T>
 void cross_entropy_backward_t(Graph& g, const Node& n) {
@@ -157,7 +227,8 @@ Var cross_entropy(Var logits, const Tensor& labels, Reduction reduction) {
     bool rec = g.grad_enabled() && logits.requires_grad();
     Shape os = reduction == Reduction::None ? full : Shape{K};
     Tensor out = g.make_tensor(os, x.dtype());
-    // Probabilities are computed even without recording: the exp pass runs in place there.
+    // The generic loop computes the probabilities even without recording (its exp pass runs in
+    // place there); the vector path writes them only when recording.
     Tensor probs = g.make_tensor(xs, x.dtype());
     dispatch_float(x.dtype(), "cross_entropy", [&](auto tag) {
         using T = decltype(tag);
@@ -166,13 +237,23 @@ Var cross_entropy(Var logits, const Tensor& labels, Reduction reduction) {
         T* pp = probs.data<T>();
         if (reduction != Reduction::None)
             for (int64_t k = 0; k < K; ++k) po[k] = 0;
+        // Rows the generic loop below computes (all but those of the vector path).
+        int64_t rows = R;
+#if defined(__AVX512F__)
+        if constexpr (std::is_same_v<T, float>) {
+            if (C <= 16) {
+                cross_entropy_rows16(px, pp, R, C, lab, shared, M, reduction, rec, po);
+                rows = 0;
+            }
+        }
+#endif
         // Blocks of rows in three passes, so that the exp runs as one flat loop over the
         // block (the compiler vectorises it; a row holds only C values): shifted logits
         // x - max, their exp, then per row the sum in class order, the loss and 1 / sum.
         constexpr int64_t kRows = 64;
         T row_max[kRows];
-        for (int64_t r0 = 0; r0 < R; r0 += kRows) {
-            const int64_t nr = R - r0 < kRows ? R - r0 : kRows;
+        for (int64_t r0 = 0; r0 < rows; r0 += kRows) {
+            const int64_t nr = rows - r0 < kRows ? rows - r0 : kRows;
             for (int64_t j = 0; j < nr; ++j) {
                 const T* xr = px + (r0 + j) * C;
                 T* zr = pp + (r0 + j) * C;
