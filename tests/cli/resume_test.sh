@@ -13,7 +13,9 @@ check() {
     local what=$1; shift
     if "$@"; then echo "ok   $what"; else echo "FAIL $what"; fails=$((fails + 1)); fi
 }
-SWEEP=(run double-descent num_samples=1000 train_examples=500 batch=50 epochs=150 eval_every=50
+# Runs long enough (about 0.25 s each in a Release build) that the kill and the Ctrl-C below
+# land while later runs are still to come, even when the polling lags on a loaded machine.
+SWEEP=(run double-descent num_samples=1000 train_examples=500 batch=50 epochs=3000 eval_every=500
        width=6,12 seed=0..3 --jobs 1 --max-pack 1 --no-figures --quiet)
 N=8
 summaries() {  # every run's summaries, bit-exact, ordered by run key
