@@ -2,10 +2,10 @@
 // library to one thread), on the width-64 MLP shapes:
 //   sgemm   K benchtop::gemm calls (dnnl_sgemm, one per member, what the ops did before the
 //           linear ops switched to gemm_batched);
-//   matmul  one benchtop::gemm_batched(..., GemmPath::Library) call: one execution of a oneDNN
-//   matmul primitive with a
-//           batch dimension K (src [K, M, Kd], weights [K, Kd, N] described by strides, dst
-//           [K, M, N]), created once per (shape, K) and cached per thread; the timed part is
+//   matmul  one benchtop::gemm_batched(..., GemmPath::Library) call: one execution of a
+//           oneDNN matmul primitive with a batch dimension K (src [K, M, Kd], weights
+//           [K, Kd, N] described by strides, dst [K, M, N]), created once per (shape, K)
+//           and cached per thread; the timed part is
 //           the cache lookup, three dnnl_memory_set_data_handle calls and the execution;
 //   fma     one benchtop::fma_gemm_batched call: benchtop's own kernel (tensor/fma_gemm.h),
 //           which benchtop::gemm_batched runs where the build has it (AVX-512).

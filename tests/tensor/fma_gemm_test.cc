@@ -91,7 +91,7 @@ void check(const Problem& p, std::mt19937& rng) {
         ep.stride_sum = p.m * p.n;
     }
     // With ReLU, the gradient mask as bits too (filled with a pattern it must overwrite).
-    const int64_t words = (p.n + 15) / 16;
+    const int64_t words = relu_mask_words(p.n);
     std::vector<uint16_t> bits;
     if (p.relu) {
         bits.assign(size_t(p.batch * p.m * words), 0xAAAA);

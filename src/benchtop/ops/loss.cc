@@ -93,8 +93,6 @@ void cross_entropy_rows16(const float* px,
                           float* po) {
     const __mmask16 cm = __mmask16((1u << C) - 1u);
     // Blocks of rows in passes, so that the rows of a pass are independent: exp of the
-    // shifted logits (vectors), then per row the sum, the loss and 1 / sum, then the scaling.
-    // Blocks of rows in passes, so that the rows of a pass are independent: exp of the
     // shifted logits (vectors, into a scratch block of full 16-float rows: whole-vector stores
     // forward to the loads that follow, masked ones do not), then per row the sum, the loss
     // and 1 / sum, then the probabilities.

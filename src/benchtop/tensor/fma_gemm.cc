@@ -216,6 +216,18 @@ void one_member(int64_t m,
     }
 }
 
+// One 128-bit-lane stage of the 16 x 16 transpose: registers i and i + D (i with bit D clear)
+// become their even lanes (0 and 2 of each, in order) and their odd lanes (1 and 3).
+template <int D>
+inline void lane_stage(const __m512* in, __m512* out) {
+#pragma GCC unroll 16
+    for (int i = 0; i < 16; ++i) {
+        if (i & D) continue;
+        out[i] = _mm512_shuffle_f32x4(in[i], in[i + D], 0x88);
+        out[i + D] = _mm512_shuffle_f32x4(in[i], in[i + D], 0xDD);
+    }
+}
+
 // out[p, j] = b[j, p] for j < n, p < k, into rows of ldo >= n floats (ldo a multiple of 16;
 // columns n..ldo-1 become 0): the transposed operand of an NT product as a row-major [k, ldo]
 // matrix. 16 x 16 blocks are transposed in registers.
@@ -243,20 +255,8 @@ void pack_transposed(int64_t n, int64_t k, const float* b, int64_t ldb, float* o
                 r[q + 2] = _mm512_shuffle_ps(t[q + 1], t[q + 3], 0x44);
                 r[q + 3] = _mm512_shuffle_ps(t[q + 1], t[q + 3], 0xEE);
             }
-#pragma GCC unroll 4
-            for (int q = 0; q < 4; ++q) {
-                t[q] = _mm512_shuffle_f32x4(r[q], r[q + 4], 0x88);
-                t[q + 4] = _mm512_shuffle_f32x4(r[q], r[q + 4], 0xDD);
-                t[q + 8] = _mm512_shuffle_f32x4(r[q + 8], r[q + 12], 0x88);
-                t[q + 12] = _mm512_shuffle_f32x4(r[q + 8], r[q + 12], 0xDD);
-            }
-#pragma GCC unroll 4
-            for (int q = 0; q < 4; ++q) {
-                r[q] = _mm512_shuffle_f32x4(t[q], t[q + 8], 0x88);
-                r[q + 8] = _mm512_shuffle_f32x4(t[q], t[q + 8], 0xDD);
-                r[q + 4] = _mm512_shuffle_f32x4(t[q + 4], t[q + 12], 0x88);
-                r[q + 12] = _mm512_shuffle_f32x4(t[q + 4], t[q + 12], 0xDD);
-            }
+            lane_stage<4>(r, t);
+            lane_stage<8>(t, r);
             // r[x] now holds column p0 + x of the block.
 #pragma GCC unroll 16
             for (int64_t x = 0; x < cols; ++x) _mm512_storeu_ps(out + (p0 + x) * ldo + j0, r[x]);
