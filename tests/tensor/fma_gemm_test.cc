@@ -148,7 +148,7 @@ void check(const Problem& p, std::mt19937& rng) {
 // that cover every column-block width (1 to 4 vectors, blocks beyond 64 columns), row tiles of
 // every height, both transposes, shared operands and each epilogue.
 TEST(FmaGemm, EqualsScalarFmaChains) {
-    if (!fma_gemm_available()) GTEST_SKIP() << "this build has no AVX-512 kernel";
+    if (!fma_gemm_available()) GTEST_SKIP() << "this build has no vector kernel";
     std::mt19937 rng(11);
     const Problem mlp[] = {
         {false, true, 8, 100, 64, 40, true, false, false, true, true, false},     // layer 1
@@ -182,7 +182,7 @@ TEST(FmaGemm, EqualsScalarFmaChains) {
 }
 
 TEST(FmaGemm, EmptyInnerDimensionGivesTheEpilogueOfZero) {
-    if (!fma_gemm_available()) GTEST_SKIP() << "this build has no AVX-512 kernel";
+    if (!fma_gemm_available()) GTEST_SKIP() << "this build has no vector kernel";
     std::mt19937 rng(3);
     check({false, false, 2, 5, 17, 0, false, false, true, true, true, true}, rng);
     check({true, true, 2, 5, 17, 0, false, false, false, true, false, false}, rng);
@@ -194,7 +194,7 @@ TEST(FmaGemm, EmptyInnerDimensionGivesTheEpilogueOfZero) {
 // (bench/micro/bm_batched_matmul.cc checks and prints it); that is not asserted here, because
 // it is a property of the library's kernel for this CPU, not of benchtop.
 TEST(FmaGemm, AgreesWithTheGemmLibrary) {
-    if (!fma_gemm_available()) GTEST_SKIP() << "this build has no AVX-512 kernel";
+    if (!fma_gemm_available()) GTEST_SKIP() << "this build has no vector kernel";
     std::mt19937 rng(5);
     std::uniform_real_distribution<float> u(-1.0f, 1.0f);
     const int64_t batch = 3, m = 100, n = 64, k = 64;

@@ -2,7 +2,10 @@
 
 #include "benchtop/core/error.h"
 
-#if defined(__AVX512F__)
+// The kernel exists in two widths: 16 lanes with AVX-512, 8 lanes with AVX2 and FMA (most
+// laptop CPUs). Both compute the same FMA chains, so their results are bit for bit the same.
+#if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
+#define BENCHTOP_FMA_KERNEL 1
 // GCC 12's AVX-512 shuffle intrinsics start from _mm512_undefined_ps(), which it then reports as
 // maybe uninitialized where they are inlined.
 #if defined(__GNUC__) && !defined(__clang__)
@@ -17,16 +20,12 @@
 
 namespace benchtop {
 
-#if defined(__AVX512F__)
+#if defined(BENCHTOP_FMA_KERNEL)
 
 namespace {
 
-constexpr int64_t kLanes = 16;
-
-// The mask of the first `count` (1..16) lanes.
-__mmask16 first_lanes(int64_t count) {
-    return __mmask16(count >= kLanes ? 0xFFFF : (1u << count) - 1u);
-}
+// Columns per word of a ReLU mask (FmaEpilogue::relu_bits), whatever the vector width.
+constexpr int64_t kWordCols = 16;
 
 // Where a block of C and its epilogue operands start (row-major, all with C's row stride ldc;
 // a null pointer leaves that step out), and the flags of the epilogue.
@@ -53,11 +52,24 @@ struct Out {
                 bias ? bias + j : nullptr,
                 res ? res + o : nullptr,
                 res ? sum + o : nullptr,
-                bits ? bits + i * ldbits + j / kLanes : nullptr,
+                bits ? bits + i * ldbits + j / kWordCols : nullptr,
                 ldbits,
                 store_c};
     }
 };
+
+}  // namespace
+
+#if defined(__AVX512F__)
+
+namespace {
+
+constexpr int64_t kLanes = 16;
+
+// The mask of the first `count` (1..16) lanes.
+__mmask16 first_lanes(int64_t count) {
+    return __mmask16(count >= kLanes ? 0xFFFF : (1u << count) - 1u);
+}
 
 // One MR x (NV * 16) tile of C: MR * NV accumulators held in registers across the whole inner
 // loop, so each element's chain of FMAs runs in order over p. b is row-major [k, >= NV * 16]
@@ -266,6 +278,254 @@ void pack_transposed(int64_t n, int64_t k, const float* b, int64_t ldb, float* o
 
 }  // namespace
 
+void relu_mask_backward(
+    const uint16_t* bits, const float* dout, float* dz, int64_t rows, int64_t cols) {
+    const int64_t words = relu_mask_words(cols);
+    const __mmask16 tail = first_lanes(cols - (words - 1) * kLanes);
+    for (int64_t r = 0; r < rows; ++r) {
+        const uint16_t* br = bits + r * words;
+        const float* dr = dout + r * cols;
+        float* zr = dz + r * cols;
+        for (int64_t w = 0; w + 1 < words; ++w)
+            _mm512_storeu_ps(zr + w * kLanes,
+                             _mm512_maskz_mov_ps(br[w], _mm512_loadu_ps(dr + w * kLanes)));
+        const int64_t w = words - 1;
+        _mm512_mask_storeu_ps(zr + w * kLanes, tail,
+                              _mm512_maskz_loadu_ps(__mmask16(br[w] & tail), dr + w * kLanes));
+    }
+}
+
+#else  // AVX2 and FMA: 8 lanes
+
+namespace {
+
+constexpr int64_t kLanes = 8;
+
+// The lanes of the first `count` (1..8) as a maskload/maskstore mask (sign bit set).
+__m256i first_lanes(int64_t count) {
+    const __m256i index = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(int(count)), index);
+}
+
+// One MR x (NV * 8) tile of C, as the AVX-512 tile above: MR * NV accumulators in registers
+// across the whole inner loop, so each element's chain of FMAs runs in order over p. With TAIL,
+// only the first `last` lanes of the last vector are loaded and stored (without it all 8 are in
+// the matrix). The block starts at a column that is a multiple of 16, so vectors 2w and 2w + 1
+// make word w of a row's ReLU mask.
+template <int MR, int NV, bool TA, bool TAIL>
+void tile(int64_t k,
+          const float* a,
+          int64_t lda,
+          const float* b,
+          int64_t ldb,
+          int64_t last,
+          const Out& out_in) {
+    const Out out = out_in;  // a local copy: the stores below cannot alias it
+    const __m256i tail = first_lanes(last);
+    __m256 acc[MR][NV];
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 2
+        for (int v = 0; v < NV; ++v) acc[r][v] = _mm256_setzero_ps();
+    for (int64_t p = 0; p < k; ++p) {
+        const float* bp = b + p * ldb;
+        __m256 bv[NV];
+#pragma GCC unroll 2
+        for (int v = 0; v < NV - 1; ++v) bv[v] = _mm256_loadu_ps(bp + v * kLanes);
+        bv[NV - 1] = TAIL ? _mm256_maskload_ps(bp + (NV - 1) * kLanes, tail)
+                          : _mm256_loadu_ps(bp + (NV - 1) * kLanes);
+#pragma GCC unroll 16
+        for (int r = 0; r < MR; ++r) {
+            const __m256 ar = _mm256_broadcast_ss(TA ? a + p * lda + r : a + r * lda + p);
+#pragma GCC unroll 2
+            for (int v = 0; v < NV; ++v) acc[r][v] = _mm256_fmadd_ps(ar, bv[v], acc[r][v]);
+        }
+    }
+    const auto load = [tail](int v, const float* ptr) {
+        return TAIL && v == NV - 1 ? _mm256_maskload_ps(ptr, tail) : _mm256_loadu_ps(ptr);
+    };
+    const auto store = [tail](int v, float* ptr, __m256 x) {
+        if (TAIL && v == NV - 1)
+            _mm256_maskstore_ps(ptr, tail, x);
+        else
+            _mm256_storeu_ps(ptr, x);
+    };
+    const auto each = [&](auto&& f) {
+#pragma GCC unroll 16
+        for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 2
+            for (int v = 0; v < NV; ++v) f(r, v, r * out.ldc + v * kLanes);
+    };
+    if (out.accumulate)
+        each([&](int r, int v, int64_t o) {
+            acc[r][v] = _mm256_add_ps(load(v, out.c + o), acc[r][v]);
+        });
+    if (out.add)
+        each([&](int r, int v, int64_t o) {
+            acc[r][v] = _mm256_add_ps(load(v, out.add + o), acc[r][v]);
+        });
+    if (out.bias)
+        each([&](int r, int v, int64_t) {
+            acc[r][v] = _mm256_add_ps(acc[r][v], load(v, out.bias + v * kLanes));
+        });
+    const __m256 zero = _mm256_setzero_ps();
+    // max(0, v) returns its second operand when either is NaN or both are zeros, which is
+    // exactly v < 0 ? 0 : v.
+    if (out.relu) each([&](int r, int v, int64_t) { acc[r][v] = _mm256_max_ps(zero, acc[r][v]); });
+    if (out.bits) {
+        const int tail_bits = TAIL ? _mm256_movemask_ps(_mm256_castsi256_ps(tail)) : 0xFF;
+        const auto positive = [&](int r, int v) {
+            const int m = _mm256_movemask_ps(_mm256_cmp_ps(acc[r][v], zero, _CMP_GT_OQ));
+            return v == NV - 1 ? m & tail_bits : m;
+        };
+#pragma GCC unroll 16
+        for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 2
+            for (int v = 0; v < NV; v += 2)
+                out.bits[r * out.ldbits + v / 2] = static_cast<uint16_t>(
+                    positive(r, v) | (v + 1 < NV ? positive(r, v + 1) << kLanes : 0));
+    }
+    if (out.store_c) each([&](int r, int v, int64_t o) { store(v, out.c + o, acc[r][v]); });
+    if (out.res)
+        each([&](int r, int v, int64_t o) {
+            store(v, out.sum + o, _mm256_add_ps(load(v, out.res + o), acc[r][v]));
+        });
+}
+
+using TileFn = void (*)(int64_t, const float*, int64_t, const float*, int64_t, int64_t, const Out&);
+
+// Rows per tile: MR * NV accumulators, NV operands and the broadcast fit the 16 vector
+// registers, with at least 12 independent chains for the FMA latency.
+constexpr int rows_for(int nv) {
+    return nv == 1 ? 12 : 6;
+}
+
+template <int NV, bool TA, bool TAIL, int... R>
+constexpr std::array<TileFn, sizeof...(R)> tiles_of(std::integer_sequence<int, R...>) {
+    return {&tile<R + 1, NV, TA, TAIL>...};
+}
+
+// kTiles<NV, TA, TAIL>[r - 1] is the tile of r rows.
+template <int NV, bool TA, bool TAIL>
+constexpr auto kTiles = tiles_of<NV, TA, TAIL>(std::make_integer_sequence<int, rows_for(NV)>{});
+
+// All m rows of one block of NV vectors of columns, split evenly over the fewest tiles.
+template <int NV, bool TA, bool TAIL>
+void column_block(int64_t m,
+                  int64_t k,
+                  const float* a,
+                  int64_t lda,
+                  const float* b,
+                  int64_t ldb,
+                  int64_t last,
+                  const Out& out) {
+    constexpr int64_t mr = rows_for(NV);
+    const int64_t ntiles = (m + mr - 1) / mr;
+    const int64_t base = m / ntiles, extra = m % ntiles;
+    for (int64_t t = 0, i = 0; t < ntiles; ++t) {
+        const int64_t rows = base + (t < extra ? 1 : 0);
+        kTiles<NV, TA, TAIL>[size_t(rows - 1)](k, TA ? a + i : a + i * lda, lda, b, ldb, last,
+                                               out.at(i, 0));
+        i += rows;
+    }
+}
+
+// One member: column blocks of 16 (2 vectors, one mask word); the last may be narrower.
+template <bool TA>
+void one_member(int64_t m,
+                int64_t n,
+                int64_t k,
+                const float* a,
+                int64_t lda,
+                const float* b,
+                int64_t ldb,
+                const Out& out) {
+    for (int64_t j = 0; j < n; j += kWordCols) {
+        const int64_t width = n - j > kWordCols ? kWordCols : n - j;
+        const int64_t rem = width > kLanes ? width - kLanes : width;
+        const Out oj = out.at(0, j);
+        if (width > kLanes) {
+            if (rem == kLanes)
+                column_block<2, TA, false>(m, k, a, lda, b + j, ldb, rem, oj);
+            else
+                column_block<2, TA, true>(m, k, a, lda, b + j, ldb, rem, oj);
+        } else if (rem == kLanes) {
+            column_block<1, TA, false>(m, k, a, lda, b + j, ldb, rem, oj);
+        } else {
+            column_block<1, TA, true>(m, k, a, lda, b + j, ldb, rem, oj);
+        }
+    }
+}
+
+// out[p, j] = b[j, p] for j < n, p < k, into rows of ldo >= n floats (ldo a multiple of 16;
+// columns n..ldo-1 become 0), with 8 x 8 blocks transposed in registers.
+void pack_transposed(int64_t n, int64_t k, const float* b, int64_t ldb, float* out, int64_t ldo) {
+    for (int64_t j0 = 0; j0 < ldo; j0 += kLanes) {
+        for (int64_t p0 = 0; p0 < k; p0 += kLanes) {
+            const int64_t cols = k - p0 < kLanes ? k - p0 : kLanes;
+            const __m256i cmask = first_lanes(cols);
+            __m256 r[8], t[8];
+#pragma GCC unroll 8
+            for (int64_t q = 0; q < kLanes; ++q)
+                r[q] = j0 + q < n ? _mm256_maskload_ps(b + (j0 + q) * ldb + p0, cmask)
+                                  : _mm256_setzero_ps();
+                // Interleave pairs of rows, then quadruples; then the 128-bit halves hold
+                // columns x and x + 4 of four rows each.
+#pragma GCC unroll 4
+            for (int q = 0; q < 8; q += 2) {
+                t[q] = _mm256_unpacklo_ps(r[q], r[q + 1]);
+                t[q + 1] = _mm256_unpackhi_ps(r[q], r[q + 1]);
+            }
+#pragma GCC unroll 2
+            for (int q = 0; q < 8; q += 4) {
+                r[q] = _mm256_shuffle_ps(t[q], t[q + 2], 0x44);
+                r[q + 1] = _mm256_shuffle_ps(t[q], t[q + 2], 0xEE);
+                r[q + 2] = _mm256_shuffle_ps(t[q + 1], t[q + 3], 0x44);
+                r[q + 3] = _mm256_shuffle_ps(t[q + 1], t[q + 3], 0xEE);
+            }
+#pragma GCC unroll 4
+            for (int x = 0; x < 4; ++x) {
+                t[x] = _mm256_permute2f128_ps(r[x], r[x + 4], 0x20);
+                t[x + 4] = _mm256_permute2f128_ps(r[x], r[x + 4], 0x31);
+            }
+            // t[x] now holds column p0 + x of the block.
+#pragma GCC unroll 8
+            for (int64_t x = 0; x < cols; ++x) _mm256_storeu_ps(out + (p0 + x) * ldo + j0, t[x]);
+        }
+    }
+}
+
+// The 8 lanes of byte `bits` as a mask: lane x all ones where bit x is set.
+__m256 lanes_of(unsigned bits) {
+    const __m256i bit = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
+    return _mm256_castsi256_ps(
+        _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32(int(bits)), bit), bit));
+}
+
+}  // namespace
+
+void relu_mask_backward(
+    const uint16_t* bits, const float* dout, float* dz, int64_t rows, int64_t cols) {
+    const int64_t words = relu_mask_words(cols);
+    const int64_t vectors = (cols + kLanes - 1) / kLanes;
+    const __m256i tail = first_lanes(cols - (vectors - 1) * kLanes);
+    for (int64_t r = 0; r < rows; ++r) {
+        const uint16_t* br = bits + r * words;
+        const float* dr = dout + r * cols;
+        float* zr = dz + r * cols;
+        for (int64_t v = 0; v + 1 < vectors; ++v)
+            _mm256_storeu_ps(zr + v * kLanes,
+                             _mm256_and_ps(lanes_of(unsigned(br[v / 2] >> (v % 2 * kLanes))),
+                                           _mm256_loadu_ps(dr + v * kLanes)));
+        const int64_t v = vectors - 1;
+        _mm256_maskstore_ps(zr + v * kLanes, tail,
+                            _mm256_and_ps(lanes_of(unsigned(br[v / 2] >> (v % 2 * kLanes)) & 0xFF),
+                                          _mm256_maskload_ps(dr + v * kLanes, tail)));
+    }
+}
+
+#endif
+
 bool fma_gemm_available() {
     return true;
 }
@@ -290,7 +550,7 @@ void fma_gemm_batched(bool trans_a,
     // The transposed B of an NT product, packed per member (once when shared); the buffer
     // grows to the largest problem seen by this thread and is then reused.
     thread_local std::vector<float> packed;
-    const int64_t ldp = (n + kLanes - 1) / kLanes * kLanes;
+    const int64_t ldp = (n + kWordCols - 1) / kWordCols * kWordCols;
     if (trans_b && packed.size() < size_t(ldp * k)) packed.resize(size_t(ldp * k));
     for (int64_t i = 0; i < batch; ++i) {
         const float* bi = b + i * stride_b;
@@ -318,24 +578,7 @@ void fma_gemm_batched(bool trans_a,
     }
 }
 
-void relu_mask_backward(
-    const uint16_t* bits, const float* dout, float* dz, int64_t rows, int64_t cols) {
-    const int64_t words = relu_mask_words(cols);
-    const __mmask16 tail = first_lanes(cols - (words - 1) * kLanes);
-    for (int64_t r = 0; r < rows; ++r) {
-        const uint16_t* br = bits + r * words;
-        const float* dr = dout + r * cols;
-        float* zr = dz + r * cols;
-        for (int64_t w = 0; w + 1 < words; ++w)
-            _mm512_storeu_ps(zr + w * kLanes,
-                             _mm512_maskz_mov_ps(br[w], _mm512_loadu_ps(dr + w * kLanes)));
-        const int64_t w = words - 1;
-        _mm512_mask_storeu_ps(zr + w * kLanes, tail,
-                              _mm512_maskz_loadu_ps(__mmask16(br[w] & tail), dr + w * kLanes));
-    }
-}
-
-#else  // no AVX-512: the GEMM library serves every product
+#else  // no vector kernel: the GEMM library serves every product
 
 bool fma_gemm_available() {
     return false;
@@ -357,11 +600,13 @@ void fma_gemm_batched(bool,
                       int64_t,
                       int64_t,
                       const FmaEpilogue&) {
-    BENCHTOP_CHECK(false, "fma_gemm_batched: this build has no AVX-512 kernel");
+    BENCHTOP_CHECK(false,
+                   "fma_gemm_batched: this build has no vector kernel (AVX-512 or AVX2 with FMA)");
 }
 
 void relu_mask_backward(const uint16_t*, const float*, float*, int64_t, int64_t) {
-    BENCHTOP_CHECK(false, "relu_mask_backward: this build has no AVX-512 kernel");
+    BENCHTOP_CHECK(
+        false, "relu_mask_backward: this build has no vector kernel (AVX-512 or AVX2 with FMA)");
 }
 
 #endif

@@ -40,8 +40,9 @@ struct FmaEpilogue {
     bool store_c = true;  // false: C is not written (with residual, when only the sum is needed)
 };
 
-// True when this build has the vector kernel (AVX-512); otherwise fma_gemm_batched is not
-// available and callers use the GEMM library.
+// True when this build has the vector kernel (16 lanes with AVX-512, 8 lanes with AVX2 and FMA;
+// the two give the same bits); otherwise fma_gemm_batched is not available and callers use the
+// GEMM library.
 bool fma_gemm_available();
 
 // For each of `batch` members i: C_i = epilogue(op(A_i) op(B_i)), row-major, X_i = X + i *
