@@ -14,7 +14,8 @@
 
 #include "benchtop/ops/fast_math.h"
 
-#if defined(__AVX512F__)
+#if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
+#define BENCHTOP_CE_ROWS16 1
 // GCC 12's AVX-512 intrinsics start from _mm512_undefined_ps(), which it then reports as
 // maybe uninitialized where they are inlined.
 #if defined(__GNUC__) && !defined(__clang__)
@@ -73,6 +74,35 @@ inline double softmax_exp(double x) {
     return std::exp(x);
 }
 
+#if defined(BENCHTOP_CE_ROWS16)
+// The middle pass of the vector forward below, per row of a block: the sum of the exps `e` in
+// class order, the loss and 1 / sum.
+void rows16_loss(const float (*e)[16],
+                 const float* row_max,
+                 float* inv,
+                 int64_t r0,
+                 int64_t nr,
+                 int64_t C,
+                 const float* px,
+                 const int32_t* lab,
+                 bool shared,
+                 int64_t M,
+                 Reduction reduction,
+                 float* po) {
+    for (int64_t j = 0; j < nr; ++j) {
+        const int64_t r = r0 + j;
+        float s = 0;
+        for (int64_t c = 0; c < C; ++c) s += e[j][c];
+        const float loss = (row_max[j] - px[r * C + lab[shared ? r % M : r]]) + std::log(s);
+        if (reduction == Reduction::None)
+            po[r] = loss;
+        else
+            po[r / M] += loss;
+        inv[j] = 1.0f / s;
+    }
+}
+#endif
+
 #if defined(__AVX512F__)
 // The forward for float rows of at most 16 classes, one masked vector per row, with the same
 // results as the generic loop below: x - max(x), its exp (exp_approx16, equal to
@@ -112,21 +142,56 @@ void cross_entropy_rows16(const float* px,
             row_max[j] = _mm512_cvtss_f32(a);
             _mm512_store_ps(e[j], detail::exp_approx16(_mm512_sub_ps(v, a)));
         }
-        for (int64_t j = 0; j < nr; ++j) {
-            const int64_t r = r0 + j;
-            float s = 0;
-            for (int64_t c = 0; c < C; ++c) s += e[j][c];
-            const float loss = (row_max[j] - px[r * C + lab[shared ? r % M : r]]) + std::log(s);
-            if (reduction == Reduction::None)
-                po[r] = loss;
-            else
-                po[r / M] += loss;
-            inv[j] = 1.0f / s;
-        }
+        rows16_loss(e, row_max, inv, r0, nr, C, px, lab, shared, M, reduction, po);
         if (rec)
             for (int64_t j = 0; j < nr; ++j)
                 _mm512_mask_storeu_ps(pp + (r0 + j) * C, cm,
                                       _mm512_mul_ps(_mm512_load_ps(e[j]), _mm512_set1_ps(inv[j])));
+    }
+}
+#elif defined(BENCHTOP_CE_ROWS16)
+// The same forward with AVX2: each row as two 8-lane vectors (the second empty for C <= 8).
+void cross_entropy_rows16(const float* px,
+                          float* pp,
+                          int64_t R,
+                          int64_t C,
+                          const int32_t* lab,
+                          bool shared,
+                          int64_t M,
+                          Reduction reduction,
+                          bool rec,
+                          float* po) {
+    const __m256i index = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i lo_lanes = _mm256_cmpgt_epi32(_mm256_set1_epi32(int(C)), index);
+    const __m256i hi_lanes = _mm256_cmpgt_epi32(_mm256_set1_epi32(int(C) - 8), index);
+    const __m256 ninf = _mm256_set1_ps(-INFINITY);
+    constexpr int64_t kRows = 64;
+    alignas(32) float e[kRows][16];
+    float row_max[kRows], inv[kRows];
+    for (int64_t r0 = 0; r0 < R; r0 += kRows) {
+        const int64_t nr = R - r0 < kRows ? R - r0 : kRows;
+        for (int64_t j = 0; j < nr; ++j) {
+            const float* xr = px + (r0 + j) * C;
+            const __m256 lo = _mm256_maskload_ps(xr, lo_lanes);
+            const __m256 hi = _mm256_maskload_ps(xr + 8, hi_lanes);
+            // Lanes past C hold -inf; then the maximum of the two vectors, halves, pairs, lanes.
+            __m256 a = _mm256_max_ps(_mm256_blendv_ps(ninf, lo, _mm256_castsi256_ps(lo_lanes)),
+                                     _mm256_blendv_ps(ninf, hi, _mm256_castsi256_ps(hi_lanes)));
+            a = _mm256_max_ps(a, _mm256_permute2f128_ps(a, a, 0x01));
+            a = _mm256_max_ps(a, _mm256_permute_ps(a, 0x4E));
+            a = _mm256_max_ps(a, _mm256_permute_ps(a, 0xB1));
+            row_max[j] = _mm256_cvtss_f32(a);
+            _mm256_store_ps(e[j], detail::exp_approx8(_mm256_sub_ps(lo, a)));
+            _mm256_store_ps(e[j] + 8, detail::exp_approx8(_mm256_sub_ps(hi, a)));
+        }
+        rows16_loss(e, row_max, inv, r0, nr, C, px, lab, shared, M, reduction, po);
+        if (rec)
+            for (int64_t j = 0; j < nr; ++j) {
+                float* pr = pp + (r0 + j) * C;
+                const __m256 w = _mm256_set1_ps(inv[j]);
+                _mm256_maskstore_ps(pr, lo_lanes, _mm256_mul_ps(_mm256_load_ps(e[j]), w));
+                _mm256_maskstore_ps(pr + 8, hi_lanes, _mm256_mul_ps(_mm256_load_ps(e[j] + 8), w));
+            }
     }
 }
 #endif
@@ -237,7 +302,7 @@ Var cross_entropy(Var logits, const Tensor& labels, Reduction reduction) {
             for (int64_t k = 0; k < K; ++k) po[k] = 0;
         // Rows the generic loop below computes (all but those of the vector path).
         int64_t rows = R;
-#if defined(__AVX512F__)
+#if defined(BENCHTOP_CE_ROWS16)
         if constexpr (std::is_same_v<T, float>) {
             if (C <= 16) {
                 cross_entropy_rows16(px, pp, R, C, lab, shared, M, reduction, rec, po);
