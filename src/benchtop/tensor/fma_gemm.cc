@@ -507,20 +507,24 @@ __m256 lanes_of(unsigned bits) {
 void relu_mask_backward(
     const uint16_t* bits, const float* dout, float* dz, int64_t rows, int64_t cols) {
     const int64_t words = relu_mask_words(cols);
-    const int64_t vectors = (cols + kLanes - 1) / kLanes;
-    const __m256i tail = first_lanes(cols - (vectors - 1) * kLanes);
+    // Whole vectors with plain stores; only a partial last one is masked (masked stores are
+    // slow, and on a whole vector as slow as on a partial one).
+    const int64_t whole = cols / kLanes, rest = cols - whole * kLanes;
+    const __m256i tail = first_lanes(rest);
+    const auto lanes = [](const uint16_t* br, int64_t v) {
+        return lanes_of(unsigned(br[v / 2] >> (v % 2 * kLanes)) & 0xFFu);
+    };
     for (int64_t r = 0; r < rows; ++r) {
         const uint16_t* br = bits + r * words;
         const float* dr = dout + r * cols;
         float* zr = dz + r * cols;
-        for (int64_t v = 0; v + 1 < vectors; ++v)
+        for (int64_t v = 0; v < whole; ++v)
             _mm256_storeu_ps(zr + v * kLanes,
-                             _mm256_and_ps(lanes_of(unsigned(br[v / 2] >> (v % 2 * kLanes))),
-                                           _mm256_loadu_ps(dr + v * kLanes)));
-        const int64_t v = vectors - 1;
-        _mm256_maskstore_ps(zr + v * kLanes, tail,
-                            _mm256_and_ps(lanes_of(unsigned(br[v / 2] >> (v % 2 * kLanes)) & 0xFF),
-                                          _mm256_maskload_ps(dr + v * kLanes, tail)));
+                             _mm256_and_ps(lanes(br, v), _mm256_loadu_ps(dr + v * kLanes)));
+        if (rest > 0)
+            _mm256_maskstore_ps(
+                zr + whole * kLanes, tail,
+                _mm256_and_ps(lanes(br, whole), _mm256_maskload_ps(dr + whole * kLanes, tail)));
     }
 }
 
