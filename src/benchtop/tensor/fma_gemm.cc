@@ -534,6 +534,14 @@ bool fma_gemm_available() {
     return true;
 }
 
+const char* fma_gemm_kernel_name() {
+#if defined(__AVX512F__)
+    return "AVX-512 (16 lanes)";
+#else
+    return "AVX2+FMA (8 lanes)";
+#endif
+}
+
 void fma_gemm_batched(bool trans_a,
                       bool trans_b,
                       int64_t batch,
@@ -586,6 +594,10 @@ void fma_gemm_batched(bool trans_a,
 
 bool fma_gemm_available() {
     return false;
+}
+
+const char* fma_gemm_kernel_name() {
+    return "none (GEMM library)";
 }
 
 void fma_gemm_batched(bool,

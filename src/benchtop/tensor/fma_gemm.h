@@ -45,6 +45,10 @@ struct FmaEpilogue {
 // GEMM library.
 bool fma_gemm_available();
 
+// Which kernel this build has, for benchmark reports: "AVX-512 (16 lanes)", "AVX2+FMA (8 lanes)"
+// or "none (GEMM library)".
+const char* fma_gemm_kernel_name();
+
 // For each of `batch` members i: C_i = epilogue(op(A_i) op(B_i)), row-major, X_i = X + i *
 // stride_x (a stride of 0 shares the operand). Requires fma_gemm_available().
 void fma_gemm_batched(bool trans_a,
