@@ -8,9 +8,11 @@
 // order. The result therefore depends on nothing but the operands (not on the vector width, the
 // blocking, the batch size or the machine) and equals a scalar loop of std::fma, which
 // tests/tensor/fma_gemm_test.cc checks bit for bit. oneDNN 2.6.3's batched matmul computes the
-// same chains on the MLP shapes (its sum post-op adds the old C afterwards), so switching to this
-// kernel left every stored result unchanged; bench/micro/bm_batched_matmul.cc checks that and
-// times the two (docs/engine.md, "benchtop's FMA kernel").
+// same chains on the MLP shapes with its AVX-512 kernels (its sum post-op adds the old C
+// afterwards), so switching to this kernel left every stored result unchanged there; its AVX2
+// kernels do not on every shape, so on AVX2 machines the kernel changed results, to the ones an
+// AVX-512 machine gives. bench/micro/bm_batched_matmul.cc checks the agreement and times the two
+// (docs/engine.md, "benchtop's FMA kernel" and "The FMA kernel with AVX2").
 #pragma once
 
 #include <cstdint>
