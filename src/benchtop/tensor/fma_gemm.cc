@@ -563,13 +563,17 @@ void fma_gemm_batched(bool trans_a,
     // grows to the largest problem seen by this thread and is then reused.
     thread_local std::vector<float> packed;
     const int64_t ldp = (n + kWordCols - 1) / kWordCols * kWordCols;
-    if (trans_b && packed.size() < size_t(ldp * k)) packed.resize(size_t(ldp * k));
+    // Its rows start on 64-byte boundaries (ldp is a multiple of 16 floats), so that no vector
+    // load of B splits a cache line (std::vector gives 16-byte alignment only).
+    if (trans_b && packed.size() < size_t(ldp * k + 16)) packed.resize(size_t(ldp * k + 16));
+    const uintptr_t misalign = reinterpret_cast<uintptr_t>(packed.data()) % 64;
+    float* const pk = packed.data() + (misalign != 0 ? (64 - misalign) / sizeof(float) : 0);
     for (int64_t i = 0; i < batch; ++i) {
         const float* bi = b + i * stride_b;
         int64_t ldbi = ldb;
         if (trans_b) {
-            if (i == 0 || stride_b != 0) pack_transposed(n, k, bi, ldb, packed.data(), ldp);
-            bi = packed.data();
+            if (i == 0 || stride_b != 0) pack_transposed(n, k, bi, ldb, pk, ldp);
+            bi = pk;
             ldbi = ldp;
         }
         const Out out{c + i * stride_c,
