@@ -14,13 +14,13 @@
 #include <vector>
 
 #include "benchtop/core/rng.h"
-#include "benchtop/nn/mlp.h"
+#include "mnist1d_train_data.h"
 #include "benchtop/nn/model_init.h"
+#include "benchtop/nn/mlp.h"
 #include "benchtop/ops/ops.h"
 #include "benchtop/optim/adam.h"
 #include "benchtop/tensor/fma_gemm.h"
 #include "benchtop/train/metrics.h"
-#include "mnist1d_train_data.h"
 
 using namespace benchtop;
 
@@ -65,8 +65,7 @@ Result train(const Data& data, int64_t members, int64_t hidden, int steps, uint6
     run(std::min(steps, 50));  // warm-up: arena and BLAS buffers reach their final size
     auto t0 = std::chrono::steady_clock::now();
     run(steps);
-    double ms =
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     return {ms / steps, loss};
 }
 
@@ -78,26 +77,18 @@ int main(int argc, char** argv) {
     std::string dir = std::string(BENCHTOP_SOURCE_DIR) + "/../shared/data/mnist1d";
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
-        if (a == "--steps" && i + 1 < argc)
-            steps = std::stoi(argv[++i]);
-        else if (a == "--threads" && i + 1 < argc)
-            threads = std::stoi(argv[++i]);
-        else if (a == "--repeats" && i + 1 < argc)
-            repeats = std::stoi(argv[++i]);
-        else if (a == "--data" && i + 1 < argc)
-            dir = argv[++i];
-        else if (a == "--stack" && i + 1 < argc)
-            stack = std::stoi(argv[++i]);
-        else if (a == "--json")
-            json = true;
-        else if (a == "--single-only")
-            single_only = true;  // for profiling
+        if (a == "--steps" && i + 1 < argc) steps = std::stoi(argv[++i]);
+        else if (a == "--threads" && i + 1 < argc) threads = std::stoi(argv[++i]);
+        else if (a == "--repeats" && i + 1 < argc) repeats = std::stoi(argv[++i]);
+        else if (a == "--data" && i + 1 < argc) dir = argv[++i];
+        else if (a == "--stack" && i + 1 < argc) stack = std::stoi(argv[++i]);
+        else if (a == "--json") json = true;
+        else if (a == "--single-only") single_only = true;  // for profiling
         else {
-            std::fprintf(
-                stderr,
-                "usage: %s [--steps N] [--threads N] [--repeats N] [--stack K] [--data DIR] "
-                "[--json] [--single-only]\n",
-                argv[0]);
+            std::fprintf(stderr,
+                         "usage: %s [--steps N] [--threads N] [--repeats N] [--stack K] [--data DIR] "
+                         "[--json] [--single-only]\n",
+                         argv[0]);
             return 2;
         }
     }
@@ -136,14 +127,13 @@ int main(int argc, char** argv) {
     double flops_single = 100.0 * 2 * (3 * (40 * 100 + 100 * 100 + 100 * 10) - 40 * 100);
     double flops_ens = 64 * 100.0 * 2 * (3 * (40 * 64 + 64 * 64 + 64 * 10) - 40 * 64);
     if (json) {
-        std::printf(
-            "{\"single_ms_per_step\": %.5f, \"single_final_loss\": %.5f, "
-            "\"single_gflops\": %.2f, \"ensemble64_ms_per_step\": %.5f, "
-            "\"ensemble64_final_loss\": %.5f, \"ensemble64_gflops\": %.2f, \"steps\": %d, "
-            "\"threads\": %d, \"stack\": %d, \"kernel\": \"%s\"}\n",
-            single.ms_per_step, single.final_loss, flops_single / single.ms_per_step / 1e6,
-            ens.ms_per_step, ens.final_loss, flops_ens / ens.ms_per_step / 1e6, steps, threads,
-            stack, fma_gemm_kernel_name());
+        std::printf("{\"single_ms_per_step\": %.5f, \"single_final_loss\": %.5f, "
+                    "\"single_gflops\": %.2f, \"ensemble64_ms_per_step\": %.5f, "
+                    "\"ensemble64_final_loss\": %.5f, \"ensemble64_gflops\": %.2f, \"steps\": %d, "
+                    "\"threads\": %d, \"stack\": %d, \"kernel\": \"%s\"}\n",
+                    single.ms_per_step, single.final_loss, flops_single / single.ms_per_step / 1e6,
+                    ens.ms_per_step, ens.final_loss, flops_ens / ens.ms_per_step / 1e6, steps, threads,
+                    stack, fma_gemm_kernel_name());
     } else {
         std::printf("FMA kernel: %s\n", fma_gemm_kernel_name());
         std::printf("single MLP 40-100-100-10: %.4f ms/step (%.1f GFLOP/s), loss %.4f\n",

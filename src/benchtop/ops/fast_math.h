@@ -57,8 +57,8 @@ inline __m512 exp_approx16(__m512 xin) {
     const __mmask16 below = _mm512_cmp_ps_mask(xin, lo, _CMP_LT_OQ);
     __m512 x = _mm512_mask_mov_ps(xin, below, lo);
     x = _mm512_mask_mov_ps(x, _mm512_cmp_ps_mask(x, hi, _CMP_GT_OQ), hi);
-    const __m512 shifted =
-        _mm512_add_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)), magic);
+    const __m512 shifted = _mm512_add_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                         magic);
     const __m512 n = _mm512_sub_ps(shifted, magic);
     const __m512 r =
         _mm512_sub_ps(_mm512_sub_ps(x, _mm512_mul_ps(n, _mm512_set1_ps(0.693145751953125f))),
@@ -67,8 +67,9 @@ inline __m512 exp_approx16(__m512 xin) {
     const float coef[] = {1.0f / 720, 1.0f / 120, 1.0f / 24, 1.0f / 6, 0.5f, 1.0f, 1.0f};
     for (const float c : coef) p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(c));
     const __m512i bits = _mm512_slli_epi32(
-        _mm512_add_epi32(_mm512_sub_epi32(_mm512_castps_si512(shifted), _mm512_castps_si512(magic)),
-                         _mm512_set1_epi32(127)),
+        _mm512_add_epi32(
+            _mm512_sub_epi32(_mm512_castps_si512(shifted), _mm512_castps_si512(magic)),
+            _mm512_set1_epi32(127)),
         23);
     const __m512 e = _mm512_mul_ps(p, _mm512_castsi512_ps(bits));
     return _mm512_mask_mov_ps(e, below, _mm512_setzero_ps());

@@ -74,39 +74,61 @@ inline double softmax_exp(double x) {
     return std::exp(x);
 }
 
-#if defined(BENCHTOP_CE_ROWS16)
-// The middle pass of the vector forward below, per row of a block: the sum of the exps `e` in
-// class order, the loss and 1 / sum.
-void rows16_loss(const float (*e)[16],
-                 const float* row_max,
-                 float* inv,
-                 int64_t r0,
-                 int64_t nr,
-                 int64_t C,
-                 const float* px,
-                 const int32_t* lab,
-                 bool shared,
-                 int64_t M,
-                 Reduction reduction,
-                 float* po) {
-    for (int64_t j = 0; j < nr; ++j) {
-        const int64_t r = r0 + j;
-        float s = 0;
-        for (int64_t c = 0; c < C; ++c) s += e[j][c];
-        const float loss = (row_max[j] - px[r * C + lab[shared ? r % M : r]]) + std::log(s);
-        if (reduction == Reduction::None)
-            po[r] = loss;
-        else
-            po[r / M] += loss;
-        inv[j] = 1.0f / s;
-    }
+#if defined(__AVX512F__)
+// One row of C <= 16 classes as one masked vector: exp(x - max(x)) into the whole 16-float row
+// e (exp_approx16, equal to exp_approx); returns max(x).
+inline float row_exps16(const float* xr, int64_t C, float* e) {
+    const __mmask16 cm = __mmask16((1u << C) - 1u);
+    const __m512 v = _mm512_maskz_loadu_ps(cm, xr);
+    // Lanes past C hold -inf; then the maximum of halves, quarters, pairs and lanes.
+    __m512 a = _mm512_mask_blend_ps(cm, _mm512_set1_ps(-INFINITY), v);
+    a = _mm512_max_ps(a, _mm512_shuffle_f32x4(a, a, 0x4E));
+    a = _mm512_max_ps(a, _mm512_shuffle_f32x4(a, a, 0xB1));
+    a = _mm512_max_ps(a, _mm512_permute_ps(a, 0x4E));
+    a = _mm512_max_ps(a, _mm512_permute_ps(a, 0xB1));
+    _mm512_store_ps(e, detail::exp_approx16(_mm512_sub_ps(v, a)));
+    return _mm512_cvtss_f32(a);
+}
+
+// The row's probabilities e * inv, its C values stored to pr.
+inline void row_probs16(const float* e, float inv, int64_t C, float* pr) {
+    _mm512_mask_storeu_ps(pr, __mmask16((1u << C) - 1u),
+                          _mm512_mul_ps(_mm512_load_ps(e), _mm512_set1_ps(inv)));
+}
+#elif defined(BENCHTOP_CE_ROWS16)
+// The same two steps with AVX2: the row as two 8-lane vectors (the second empty for C <= 8).
+inline __m256i first_lanes8(int64_t count) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(int(count)),
+                              _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+inline float row_exps16(const float* xr, int64_t C, float* e) {
+    const __m256i lo_lanes = first_lanes8(C), hi_lanes = first_lanes8(C - 8);
+    const __m256 ninf = _mm256_set1_ps(-INFINITY);
+    const __m256 lo = _mm256_maskload_ps(xr, lo_lanes);
+    const __m256 hi = _mm256_maskload_ps(xr + 8, hi_lanes);
+    // Lanes past C hold -inf; then the maximum of the two vectors, halves, pairs and lanes.
+    __m256 a = _mm256_max_ps(_mm256_blendv_ps(ninf, lo, _mm256_castsi256_ps(lo_lanes)),
+                             _mm256_blendv_ps(ninf, hi, _mm256_castsi256_ps(hi_lanes)));
+    a = _mm256_max_ps(a, _mm256_permute2f128_ps(a, a, 0x01));
+    a = _mm256_max_ps(a, _mm256_permute_ps(a, 0x4E));
+    a = _mm256_max_ps(a, _mm256_permute_ps(a, 0xB1));
+    _mm256_store_ps(e, detail::exp_approx8(_mm256_sub_ps(lo, a)));
+    _mm256_store_ps(e + 8, detail::exp_approx8(_mm256_sub_ps(hi, a)));
+    return _mm256_cvtss_f32(a);
+}
+
+inline void row_probs16(const float* e, float inv, int64_t C, float* pr) {
+    const __m256 w = _mm256_set1_ps(inv);
+    _mm256_maskstore_ps(pr, first_lanes8(C), _mm256_mul_ps(_mm256_load_ps(e), w));
+    _mm256_maskstore_ps(pr + 8, first_lanes8(C - 8), _mm256_mul_ps(_mm256_load_ps(e + 8), w));
 }
 #endif
 
-#if defined(__AVX512F__)
-// The forward for float rows of at most 16 classes, one masked vector per row, with the same
-// results as the generic loop below: x - max(x), its exp (exp_approx16, equal to
-// exp_approx), the sum in class order, the loss, and the probabilities when recording.
+#if defined(BENCHTOP_CE_ROWS16)
+// The forward for float rows of at most 16 classes, a row at a time in vectors (row_exps16),
+// with the same results as the generic loop below: x - max(x), its exp (equal to exp_approx),
+// the sum in class order, the loss, and the probabilities when recording.
 // The max is a vector reduction; it differs from the in-order scan only in which of two
 // equal signed zeros it returns and when the row holds a NaN, and in both cases every result
 // of the row is the same (an exact zero shifts to an exact zero, whose exp is 1; a NaN makes
@@ -121,7 +143,6 @@ void cross_entropy_rows16(const float* px,
                           Reduction reduction,
                           bool rec,
                           float* po) {
-    const __mmask16 cm = __mmask16((1u << C) - 1u);
     // Blocks of rows in passes, so that the rows of a pass are independent: exp of the
     // shifted logits (vectors, into a scratch block of full 16-float rows: whole-vector stores
     // forward to the loads that follow, masked ones do not), then per row the sum, the loss
@@ -131,67 +152,20 @@ void cross_entropy_rows16(const float* px,
     float row_max[kRows], inv[kRows];
     for (int64_t r0 = 0; r0 < R; r0 += kRows) {
         const int64_t nr = R - r0 < kRows ? R - r0 : kRows;
+        for (int64_t j = 0; j < nr; ++j) row_max[j] = row_exps16(px + (r0 + j) * C, C, e[j]);
         for (int64_t j = 0; j < nr; ++j) {
-            const __m512 v = _mm512_maskz_loadu_ps(cm, px + (r0 + j) * C);
-            // Lanes past C hold -inf; then the maximum of halves, quarters, pairs and lanes.
-            __m512 a = _mm512_mask_blend_ps(cm, _mm512_set1_ps(-INFINITY), v);
-            a = _mm512_max_ps(a, _mm512_shuffle_f32x4(a, a, 0x4E));
-            a = _mm512_max_ps(a, _mm512_shuffle_f32x4(a, a, 0xB1));
-            a = _mm512_max_ps(a, _mm512_permute_ps(a, 0x4E));
-            a = _mm512_max_ps(a, _mm512_permute_ps(a, 0xB1));
-            row_max[j] = _mm512_cvtss_f32(a);
-            _mm512_store_ps(e[j], detail::exp_approx16(_mm512_sub_ps(v, a)));
+            const int64_t r = r0 + j;
+            float s = 0;
+            for (int64_t c = 0; c < C; ++c) s += e[j][c];
+            const float loss = (row_max[j] - px[r * C + lab[shared ? r % M : r]]) + std::log(s);
+            if (reduction == Reduction::None)
+                po[r] = loss;
+            else
+                po[r / M] += loss;
+            inv[j] = 1.0f / s;
         }
-        rows16_loss(e, row_max, inv, r0, nr, C, px, lab, shared, M, reduction, po);
         if (rec)
-            for (int64_t j = 0; j < nr; ++j)
-                _mm512_mask_storeu_ps(pp + (r0 + j) * C, cm,
-                                      _mm512_mul_ps(_mm512_load_ps(e[j]), _mm512_set1_ps(inv[j])));
-    }
-}
-#elif defined(BENCHTOP_CE_ROWS16)
-// The same forward with AVX2: each row as two 8-lane vectors (the second empty for C <= 8).
-void cross_entropy_rows16(const float* px,
-                          float* pp,
-                          int64_t R,
-                          int64_t C,
-                          const int32_t* lab,
-                          bool shared,
-                          int64_t M,
-                          Reduction reduction,
-                          bool rec,
-                          float* po) {
-    const __m256i index = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    const __m256i lo_lanes = _mm256_cmpgt_epi32(_mm256_set1_epi32(int(C)), index);
-    const __m256i hi_lanes = _mm256_cmpgt_epi32(_mm256_set1_epi32(int(C) - 8), index);
-    const __m256 ninf = _mm256_set1_ps(-INFINITY);
-    constexpr int64_t kRows = 64;
-    alignas(32) float e[kRows][16];
-    float row_max[kRows], inv[kRows];
-    for (int64_t r0 = 0; r0 < R; r0 += kRows) {
-        const int64_t nr = R - r0 < kRows ? R - r0 : kRows;
-        for (int64_t j = 0; j < nr; ++j) {
-            const float* xr = px + (r0 + j) * C;
-            const __m256 lo = _mm256_maskload_ps(xr, lo_lanes);
-            const __m256 hi = _mm256_maskload_ps(xr + 8, hi_lanes);
-            // Lanes past C hold -inf; then the maximum of the two vectors, halves, pairs, lanes.
-            __m256 a = _mm256_max_ps(_mm256_blendv_ps(ninf, lo, _mm256_castsi256_ps(lo_lanes)),
-                                     _mm256_blendv_ps(ninf, hi, _mm256_castsi256_ps(hi_lanes)));
-            a = _mm256_max_ps(a, _mm256_permute2f128_ps(a, a, 0x01));
-            a = _mm256_max_ps(a, _mm256_permute_ps(a, 0x4E));
-            a = _mm256_max_ps(a, _mm256_permute_ps(a, 0xB1));
-            row_max[j] = _mm256_cvtss_f32(a);
-            _mm256_store_ps(e[j], detail::exp_approx8(_mm256_sub_ps(lo, a)));
-            _mm256_store_ps(e[j] + 8, detail::exp_approx8(_mm256_sub_ps(hi, a)));
-        }
-        rows16_loss(e, row_max, inv, r0, nr, C, px, lab, shared, M, reduction, po);
-        if (rec)
-            for (int64_t j = 0; j < nr; ++j) {
-                float* pr = pp + (r0 + j) * C;
-                const __m256 w = _mm256_set1_ps(inv[j]);
-                _mm256_maskstore_ps(pr, lo_lanes, _mm256_mul_ps(_mm256_load_ps(e[j]), w));
-                _mm256_maskstore_ps(pr + 8, hi_lanes, _mm256_mul_ps(_mm256_load_ps(e[j] + 8), w));
-            }
+            for (int64_t j = 0; j < nr; ++j) row_probs16(e[j], inv[j], C, pp + (r0 + j) * C);
     }
 }
 #endif

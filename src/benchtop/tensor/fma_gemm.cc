@@ -1,6 +1,7 @@
 #include "benchtop/tensor/fma_gemm.h"
 
 #include "benchtop/core/error.h"
+#include "benchtop/tensor/tensor.h"
 
 // The kernel exists in two widths: 16 lanes with AVX-512, 8 lanes with AVX2 and FMA (most
 // laptop CPUs). Both compute the same FMA chains, so their results are bit for bit the same.
@@ -15,7 +16,6 @@
 
 #include <array>
 #include <utility>
-#include <vector>
 #endif
 
 namespace benchtop {
@@ -560,14 +560,14 @@ void fma_gemm_batched(bool trans_a,
                       const FmaEpilogue& ep) {
     if (batch <= 0 || m <= 0 || n <= 0) return;
     // The transposed B of an NT product, packed per member (once when shared); the buffer
-    // grows to the largest problem seen by this thread and is then reused.
-    thread_local std::vector<float> packed;
+    // grows to the largest problem seen by this thread and is then reused. A tensor's storage
+    // is 64-byte aligned and ldp a multiple of 16 floats, so no vector load of B splits a cache
+    // line.
+    thread_local Tensor packed;
     const int64_t ldp = (n + kWordCols - 1) / kWordCols * kWordCols;
-    // Its rows start on 64-byte boundaries (ldp is a multiple of 16 floats), so that no vector
-    // load of B splits a cache line (std::vector gives 16-byte alignment only).
-    if (trans_b && packed.size() < size_t(ldp * k + 16)) packed.resize(size_t(ldp * k + 16));
-    const uintptr_t misalign = reinterpret_cast<uintptr_t>(packed.data()) % 64;
-    float* const pk = packed.data() + (misalign != 0 ? (64 - misalign) / sizeof(float) : 0);
+    if (trans_b && (packed.raw() == nullptr || packed.numel() < ldp * k))
+        packed = Tensor::empty(Shape({ldp * k}), DType::F32);
+    float* const pk = trans_b ? packed.data<float>() : nullptr;
     for (int64_t i = 0; i < batch; ++i) {
         const float* bi = b + i * stride_b;
         int64_t ldbi = ldb;
