@@ -90,8 +90,9 @@ inline float row_exps16(const float* xr, int64_t C, float* e) {
     return _mm512_cvtss_f32(a);
 }
 
-// The row's probabilities e * inv, its C values stored to pr.
-inline void row_probs16(const float* e, float inv, int64_t C, float* pr) {
+// The row's probabilities e * inv, its C values stored to pr. `room` floats from pr on may be
+// written (used by the AVX2 version; AVX-512's masked stores are as fast as plain ones).
+inline void row_probs16(const float* e, float inv, int64_t C, float* pr, int64_t /*room*/) {
     _mm512_mask_storeu_ps(pr, __mmask16((1u << C) - 1u),
                           _mm512_mul_ps(_mm512_load_ps(e), _mm512_set1_ps(inv)));
 }
@@ -118,10 +119,22 @@ inline float row_exps16(const float* xr, int64_t C, float* e) {
     return _mm256_cvtss_f32(a);
 }
 
-inline void row_probs16(const float* e, float inv, int64_t C, float* pr) {
+// Masked stores are slow on AVX2 machines (Zen 3: the probabilities' two masked stores were a
+// third of the forward's time). Where `room` allows, the row's vectors are stored whole: the
+// lanes past C land in the following rows, which are written after this one.
+inline void row_probs16(const float* e, float inv, int64_t C, float* pr, int64_t room) {
     const __m256 w = _mm256_set1_ps(inv);
-    _mm256_maskstore_ps(pr, first_lanes8(C), _mm256_mul_ps(_mm256_load_ps(e), w));
-    _mm256_maskstore_ps(pr + 8, first_lanes8(C - 8), _mm256_mul_ps(_mm256_load_ps(e + 8), w));
+    const __m256 lo = _mm256_mul_ps(_mm256_load_ps(e), w);
+    const __m256 hi = _mm256_mul_ps(_mm256_load_ps(e + 8), w);
+    if (C > 8 && room >= 16) {
+        _mm256_storeu_ps(pr, lo);
+        _mm256_storeu_ps(pr + 8, hi);
+    } else if (C <= 8 && room >= 8) {
+        _mm256_storeu_ps(pr, lo);
+    } else {
+        _mm256_maskstore_ps(pr, first_lanes8(C), lo);
+        if (C > 8) _mm256_maskstore_ps(pr + 8, first_lanes8(C - 8), hi);
+    }
 }
 #endif
 
@@ -165,7 +178,8 @@ void cross_entropy_rows16(const float* px,
             inv[j] = 1.0f / s;
         }
         if (rec)
-            for (int64_t j = 0; j < nr; ++j) row_probs16(e[j], inv[j], C, pp + (r0 + j) * C);
+            for (int64_t j = 0; j < nr; ++j)
+                row_probs16(e[j], inv[j], C, pp + (r0 + j) * C, (R - r0 - j) * C);
     }
 }
 #endif
