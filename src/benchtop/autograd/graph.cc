@@ -23,7 +23,7 @@ Var Graph::add_leaf(const Tensor& value, bool requires_grad) {
 
 Var Graph::input(const Tensor& value) { return add_leaf(value, false); }
 
-Var Graph::param(const Tensor& value, const Tensor& grad) {
+Var Graph::param(const Tensor& value, const Tensor& grad, std::shared_ptr<bool> stale) {
     BENCHTOP_CHECK(value.shape() == grad.shape() && value.dtype() == grad.dtype(),
                    "Graph::param: gradient buffer of shape ", grad.shape().str(), " (",
                    dtype_name(grad.dtype()), ") does not match parameter of shape ",
@@ -32,6 +32,7 @@ Var Graph::param(const Tensor& value, const Tensor& grad) {
     Node& n = node(v);
     n.grad = grad;
     n.external_grad = true;
+    n.grad_stale = std::move(stale);
     return v;
 }
 
@@ -79,11 +80,20 @@ Var Graph::record(const char* op, const Tensor& value, BackwardFn backward_fn,
 Tensor& Graph::grad(int32_t id) {
     Node& n = node(id);
     if (n.grad.raw() == nullptr) n.grad = make_zeros(n.value.shape(), n.value.dtype());
+    if (n.grad_stale && *n.grad_stale) {
+        n.grad.zero();
+        *n.grad_stale = false;
+    }
     return n.grad;
 }
 
 Tensor& Graph::grad_for_write(int32_t id, bool* overwrite) {
     Node& n = node(id);
+    if (n.grad_stale && *n.grad_stale) {
+        *overwrite = true;
+        *n.grad_stale = false;
+        return n.grad;
+    }
     *overwrite = n.grad.raw() == nullptr;
     if (*overwrite) n.grad = make_tensor(n.value.shape(), n.value.dtype());
     return n.grad;

@@ -22,6 +22,7 @@
 #include <array>
 #include <cstdint>
 #include <initializer_list>
+#include <memory>
 #include <vector>
 
 #include "benchtop/tensor/arena.h"
@@ -62,6 +63,9 @@ struct Node {
     const void* ptr = nullptr;      // op-specific pointer (must outlive the step)
     bool requires_grad = false;
     bool external_grad = false;  // grad is a view owned by someone else (parameters)
+    // For a parameter of a ParamSet: true while its external grad stands for zeros
+    // (ParamSet::zero_grad), so that the first write assigns.
+    std::shared_ptr<bool> grad_stale;
 };
 
 class Graph {
@@ -72,8 +76,10 @@ public:
 
     // Leaves.
     Var input(const Tensor& value);  // constant: no gradient
-    // Trainable leaf: gradient accumulates into `grad` (same shape and dtype as value).
-    Var param(const Tensor& value, const Tensor& grad);
+    // Trainable leaf: gradient accumulates into `grad` (same shape and dtype as value). With
+    // `stale` (a ParamSet's flag) set, grad's contents stand for zeros: the first op to write
+    // it assigns, or it is zeroed on first access; either clears the flag.
+    Var param(const Tensor& value, const Tensor& grad, std::shared_ptr<bool> stale = nullptr);
     // Leaf whose gradient is kept in the arena (read it with grad(v) after backward).
     Var variable(const Tensor& value);
 

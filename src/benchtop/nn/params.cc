@@ -36,11 +36,14 @@ Tensor& ParamSet::value(const std::string& name) {
     return const_cast<Entry&>(find(name)).value;
 }
 const Tensor& ParamSet::value(const std::string& name) const { return find(name).value; }
-Tensor& ParamSet::grad(const std::string& name) { return const_cast<Entry&>(find(name)).grad; }
+Tensor& ParamSet::grad(const std::string& name) {
+    settle_grads();
+    return const_cast<Entry&>(find(name)).grad;
+}
 
 Var ParamSet::var(Graph& g, const std::string& name) {
     Entry& e = const_cast<Entry&>(find(name));
-    return g.param(e.value, e.grad);
+    return g.param(e.value, e.grad, e.grad_stale);
 }
 
 int64_t ParamSet::numel_per_member() const {
@@ -50,7 +53,16 @@ int64_t ParamSet::numel_per_member() const {
 }
 
 void ParamSet::zero_grad() {
-    for (auto& e : entries_) e.grad.zero();
+    for (auto& e : entries_) *e.grad_stale = true;
+}
+
+void ParamSet::settle_grads() const {
+    for (const auto& e : entries_) {
+        if (!*e.grad_stale) continue;
+        Tensor grad = e.grad;  // a handle to the same storage
+        grad.zero();
+        *e.grad_stale = false;
+    }
 }
 
 void ParamSet::copy_member(const ParamSet& src, int64_t src_member, int64_t dst_member) {

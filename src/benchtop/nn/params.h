@@ -8,6 +8,7 @@
 //   Var w = ps.var(g, "linear1.weight");   // [64, 100, 40], gradient into ps.grad(...)
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,10 @@ public:
         std::string name;
         Tensor value;  // [K, ...]
         Tensor grad;   // same shape and dtype
+        // Set by zero_grad(): grad's contents stand for zeros. The first backward that
+        // writes the gradient whole assigns it instead of accumulating (no memset); any
+        // other access through the set zeroes it first (see settle_grads).
+        std::shared_ptr<bool> grad_stale = std::make_shared<bool>(false);
     };
 
     explicit ParamSet(int64_t n_members = 1, DType dtype = DType::F32);
@@ -34,11 +39,20 @@ public:
     // The parameter as a trainable leaf of g.
     Var var(Graph& g, const std::string& name);
 
-    std::vector<Entry>& entries() { return entries_; }
-    const std::vector<Entry>& entries() const { return entries_; }
+    // The entries, with gradients that zero_grad() left pending zeroed first.
+    std::vector<Entry>& entries() {
+        settle_grads();
+        return entries_;
+    }
+    const std::vector<Entry>& entries() const {
+        settle_grads();
+        return entries_;
+    }
     int64_t n_members() const { return n_members_; }
     DType dtype() const { return dtype_; }
     int64_t numel_per_member() const;
+    // Sets every gradient to zero, lazily: a graph's backward overwrites a gradient it writes
+    // whole, and entries() / grad() zero those it did not reach.
     void zero_grad();
     // Copies member `src_member` of `src` (same names and per-member shapes) into member
     // `dst_member` of this set.
@@ -46,6 +60,8 @@ public:
 
 private:
     const Entry& find(const std::string& name) const;
+    // Zeroes the gradients still pending from zero_grad().
+    void settle_grads() const;
 
     int64_t n_members_;
     DType dtype_;

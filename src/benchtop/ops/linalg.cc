@@ -107,8 +107,9 @@ void relu_backward(const T* __restrict y, const T* __restrict dy, T* __restrict 
 }
 
 // Columns c0 .. c0 + w of add_column_sums; kFull: w is the whole chunk, a constant, so the
-// partial sums live in registers.
-template <class T, bool kFull>
+// partial sums live in registers. kAssign: acc = the sums instead of acc += (the same bits as
+// adding them to zeros: partial sums that start at +0 are never -0).
+template <class T, bool kFull, bool kAssign>
 void add_column_sums_chunk(
     const T* __restrict z, int64_t rows, int64_t cols, int64_t w_, T* __restrict acc) {
     constexpr int64_t kChunk = 128 / sizeof(T);  // two 512-bit vectors
@@ -126,20 +127,32 @@ void add_column_sums_chunk(
     }
     for (; r < rows; ++r)
         for (int64_t c = 0; c < w; ++c) p0[c] += z[r * cols + c];
-    for (int64_t c = 0; c < w; ++c) acc[c] += (p0[c] + p1[c]) + (p2[c] + p3[c]);
+    for (int64_t c = 0; c < w; ++c) {
+        const T s = (p0[c] + p1[c]) + (p2[c] + p3[c]);
+        acc[c] = kAssign ? s : acc[c] + s;
+    }
 }
 
 // acc[c] += sum over r of z[r * cols + c] (the bias gradient of a [rows, cols] output
 // gradient), in a fixed order that depends on rows only: row r goes to partial sum r % 4
 // (rows after the last full group of four to partial 0), then acc[c] += (p0 + p1) +
 // (p2 + p3). Four independent chains per column instead of one serial chain through acc.
+// assign: acc = the sums (acc's contents are not read).
 template <class T>
-void add_column_sums(const T* z, int64_t rows, int64_t cols, T* acc) {
+void add_column_sums(const T* z, int64_t rows, int64_t cols, T* acc, bool assign) {
     constexpr int64_t kChunk = 128 / sizeof(T);
-    int64_t c0 = 0;
-    for (; c0 + kChunk <= cols; c0 += kChunk)
-        add_column_sums_chunk<T, true>(z + c0, rows, cols, kChunk, acc + c0);
-    if (c0 < cols) add_column_sums_chunk<T, false>(z + c0, rows, cols, cols - c0, acc + c0);
+    auto run = [&](auto kAssign) {
+        constexpr bool kA = decltype(kAssign)::value;
+        int64_t c0 = 0;
+        for (; c0 + kChunk <= cols; c0 += kChunk)
+            add_column_sums_chunk<T, true, kA>(z + c0, rows, cols, kChunk, acc + c0);
+        if (c0 < cols)
+            add_column_sums_chunk<T, false, kA>(z + c0, rows, cols, cols - c0, acc + c0);
+    };
+    if (assign)
+        run(std::true_type{});
+    else
+        run(std::false_type{});
 }
 
 template <class T>
@@ -151,8 +164,14 @@ void linear_backward_t(Graph& g, const Node& n) {
     const T* px = x.data<T>();
     const T* pw = w.data<T>();
     int64_t sx = d.Kx == 1 ? 0 : d.N * d.D;
-    T* db = n.inputs[2] >= 0 && g.needs_grad(n.inputs[2]) ? g.grad(n.inputs[2]).data<T>() : nullptr;
-    T* dw = g.needs_grad(n.inputs[1]) ? g.grad(n.inputs[1]).data<T>() : nullptr;
+    // The weight's and bias's gradients are written whole: assigned when nothing has been
+    // accumulated into them yet (a ParamSet's after zero_grad), else accumulated.
+    bool db_fresh = false, dw_fresh = false;
+    T* db = n.inputs[2] >= 0 && g.needs_grad(n.inputs[2])
+                ? g.grad_for_write(n.inputs[2], &db_fresh).data<T>()
+                : nullptr;
+    T* dw = g.needs_grad(n.inputs[1]) ? g.grad_for_write(n.inputs[1], &dw_fresh).data<T>()
+                                      : nullptr;
     const int64_t member = d.N * d.O;
     const bool relu = n.iarg[0] != 0, residual = n.iarg[1] != 0;
     // Fused ReLU: the masked gradient dz = dout where y > 0 (y > 0 exactly where the
@@ -177,12 +196,12 @@ void linear_backward_t(Graph& g, const Node& n) {
                     relu_mask_backward(bits + k * words, dout + k * member, dz + k * member, d.N,
                                        d.O);
             if (!bits) relu_backward(y + k * member, dout + k * member, dz + k * member, member);
-            if (db) add_column_sums(dz + k * member, d.N, d.O, db + k * d.O);
+            if (db) add_column_sums(dz + k * member, d.N, d.O, db + k * d.O, db_fresh);
         }
         dy = dz;
     } else if (db) {
         for (int64_t k = 0; k < d.K; ++k)
-            add_column_sums(dout + k * member, d.N, d.O, db + k * d.O);
+            add_column_sums(dout + k * member, d.N, d.O, db + k * d.O, db_fresh);
     }
     bool overwrite = false;
     T* dx =
@@ -229,9 +248,9 @@ void linear_backward_t(Graph& g, const Node& n) {
             gemm_batched(false, false, 1, d.N, d.D, d.O, dy + k * member, d.O, member,
                          pw + k * d.O * d.D, d.D, d.O * d.D, dx, d.D, d.N * d.D, !fresh || k > 0);
     }
-    if (dw)  // dw[k] += dy[k]^T x[k]
+    if (dw)  // dw[k] (+)= dy[k]^T x[k]
         gemm_batched(true, false, d.K, d.O, d.D, d.N, dy, d.O, member, px, d.D, sx, dw, d.D,
-                     d.O * d.D, true);
+                     d.O * d.D, !dw_fresh);
 }
 
 void linear_backward(Graph& g, const Node& n) {
