@@ -181,6 +181,26 @@ TEST(FmaGemm, EqualsScalarFmaChains) {
     }
 }
 
+// Blocks of 10 columns (n = 10, 26, 42) have their own tile when the epilogue is at most a
+// bias: every row count around its 8- and 4-row steps, both transposes, and the other
+// epilogues (served by the general tiles).
+TEST(FmaGemm, TenColumnBlocksEqualScalarFmaChains) {
+    if (!fma_gemm_available()) GTEST_SKIP() << "this build has no vector kernel";
+    std::mt19937 rng(17);
+    for (int64_t n : {10, 26, 42})
+        for (int64_t m : {1, 3, 4, 5, 7, 8, 9, 12, 13, 100})
+            for (int t = 0; t < 4; ++t)
+                for (bool bias : {false, true}) {
+                    const int64_t k = m % 3 == 0 ? 64 : m + 1;
+                    check({(t & 1) != 0, (t & 2) != 0, 2, m, n, k, t == 1, t == 2, false, bias,
+                           false, false},
+                          rng);
+                }
+    check({false, true, 3, 100, 10, 64, false, false, true, true, false, false}, rng);
+    check({false, true, 3, 100, 10, 64, false, false, false, true, true, false}, rng);
+    check({true, false, 3, 20, 10, 30, false, false, false, false, false, true}, rng);
+}
+
 TEST(FmaGemm, EmptyInnerDimensionGivesTheEpilogueOfZero) {
     if (!fma_gemm_available()) GTEST_SKIP() << "this build has no vector kernel";
     std::mt19937 rng(3);

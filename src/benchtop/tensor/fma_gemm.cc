@@ -430,6 +430,97 @@ void column_block(int64_t m,
     }
 }
 
+// A block of 10 columns (the output layer of a 10-class classifier) with only a bias in the
+// epilogue, R rows at a time (R = 4 or 8): columns 0-7 of each row in one vector, and columns
+// 8 and 9 of four rows in one more, [r0 c8, r0 c9, r1 c8, r1 c9, r2 c8, ...], whose A operand
+// is blended from the four rows' broadcasts. 10 FMAs per inner step for 8 rows where the
+// two-vector tile spends 16 on 6 lanes of padding. Every element is still one in-order FMA
+// chain from zero, then + bias: the same bits.
+template <int R, bool TA>
+void tile10(int64_t k,
+            const float* a,
+            int64_t lda,
+            const float* b,
+            int64_t ldb,
+            float* c,
+            int64_t ldc,
+            const float* bias) {
+    static_assert(R % 4 == 0);
+    constexpr int Q = R / 4;
+    __m256 acc[R], pair[Q];
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) acc[r] = _mm256_setzero_ps();
+#pragma GCC unroll 2
+    for (int q = 0; q < Q; ++q) pair[q] = _mm256_setzero_ps();
+    const auto a_at = [&](int64_t p, int r) {
+        return _mm256_broadcast_ss(TA ? a + p * lda + r : a + r * lda + p);
+    };
+    for (int64_t p = 0; p < k; ++p) {
+        const float* bp = b + p * ldb;
+        const __m256 b0 = _mm256_loadu_ps(bp);
+        // [b8, b9] four times.
+        const __m256 b89 =
+            _mm256_castpd_ps(_mm256_broadcast_sd(reinterpret_cast<const double*>(bp + 8)));
+#pragma GCC unroll 2
+        for (int q = 0; q < Q; ++q) {
+            const __m256 a0 = a_at(p, 4 * q), a1 = a_at(p, 4 * q + 1);
+            acc[4 * q] = _mm256_fmadd_ps(a0, b0, acc[4 * q]);
+            acc[4 * q + 1] = _mm256_fmadd_ps(a1, b0, acc[4 * q + 1]);
+            const __m256 lo = _mm256_blend_ps(a0, a1, 0xCC);  // a0 a0 a1 a1 a0 a0 a1 a1
+            const __m256 a2 = a_at(p, 4 * q + 2), a3 = a_at(p, 4 * q + 3);
+            acc[4 * q + 2] = _mm256_fmadd_ps(a2, b0, acc[4 * q + 2]);
+            acc[4 * q + 3] = _mm256_fmadd_ps(a3, b0, acc[4 * q + 3]);
+            const __m256 hi = _mm256_blend_ps(a2, a3, 0xCC);  // a2 a2 a3 a3 a2 a2 a3 a3
+            pair[q] = _mm256_fmadd_ps(_mm256_blend_ps(lo, hi, 0xF0), b89, pair[q]);
+        }
+    }
+    if (bias) {
+        const __m256 b0 = _mm256_loadu_ps(bias);
+        const __m256 b89 =
+            _mm256_castpd_ps(_mm256_broadcast_sd(reinterpret_cast<const double*>(bias + 8)));
+#pragma GCC unroll 8
+        for (int r = 0; r < R; ++r) acc[r] = _mm256_add_ps(acc[r], b0);
+#pragma GCC unroll 2
+        for (int q = 0; q < Q; ++q) pair[q] = _mm256_add_ps(pair[q], b89);
+    }
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) _mm256_storeu_ps(c + r * ldc, acc[r]);
+#pragma GCC unroll 2
+    for (int q = 0; q < Q; ++q) {
+        float* cq = c + 4 * q * ldc + 8;
+        const __m128 lo = _mm256_castps256_ps128(pair[q]);
+        const __m128 hi = _mm256_extractf128_ps(pair[q], 1);
+        _mm_storel_pi(reinterpret_cast<__m64*>(cq), lo);
+        _mm_storeh_pi(reinterpret_cast<__m64*>(cq + ldc), lo);
+        _mm_storel_pi(reinterpret_cast<__m64*>(cq + 2 * ldc), hi);
+        _mm_storeh_pi(reinterpret_cast<__m64*>(cq + 3 * ldc), hi);
+    }
+}
+
+// The rows of a 10-column block with tile10 where the epilogue is a bias at most (8 rows at a
+// time, then 4), the last m % 4 rows with the two-vector tile. False (nothing done) for other
+// epilogues.
+template <bool TA>
+bool column_block10(int64_t m,
+                    int64_t k,
+                    const float* a,
+                    int64_t lda,
+                    const float* b,
+                    int64_t ldb,
+                    const Out& out) {
+    if (out.accumulate || out.relu || out.add || out.res || out.bits || !out.store_c) return false;
+    int64_t i = 0;
+    const auto a_rows = [&](int64_t row) { return TA ? a + row : a + row * lda; };
+    for (; i + 8 <= m; i += 8)
+        tile10<8, TA>(k, a_rows(i), lda, b, ldb, out.c + i * out.ldc, out.ldc, out.bias);
+    if (i + 4 <= m) {
+        tile10<4, TA>(k, a_rows(i), lda, b, ldb, out.c + i * out.ldc, out.ldc, out.bias);
+        i += 4;
+    }
+    if (i < m) column_block<2, TA, true>(m - i, k, a_rows(i), lda, b, ldb, 2, out.at(i, 0));
+    return true;
+}
+
 // One member: column blocks of 16 (2 vectors, one mask word); the last may be narrower.
 template <bool TA>
 void one_member(int64_t m,
@@ -444,6 +535,7 @@ void one_member(int64_t m,
         const int64_t width = n - j > kWordCols ? kWordCols : n - j;
         const int64_t rem = width > kLanes ? width - kLanes : width;
         const Out oj = out.at(0, j);
+        if (width == 10 && column_block10<TA>(m, k, a, lda, b + j, ldb, oj)) continue;
         if (width > kLanes) {
             if (rem == kLanes)
                 column_block<2, TA, false>(m, k, a, lda, b + j, ldb, rem, oj);
