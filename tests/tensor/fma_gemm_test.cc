@@ -119,10 +119,30 @@ void check(const Problem& p, std::mt19937& rng) {
         // Bit j of a row is set exactly where the ReLU output is > 0 (not for NaN, not past n),
         // and relu_mask_backward turns it into dz = y > 0 ? dout : 0.
         const std::vector<float> dout = fill(want.size());
-        std::vector<float> dz(want.size(), 9.0f);
-        for (int64_t i = 0; i < p.batch; ++i)
+        std::vector<float> dz(want.size(), 9.0f), dz2(want.size(), 9.0f);
+        // With column sums (the bias gradient), accumulated into old values or assigned.
+        const bool assign = (p.m + p.n) % 2 == 0;
+        std::vector<float> sums = fill(size_t(p.batch * p.n)), old_sums = sums;
+        for (int64_t i = 0; i < p.batch; ++i) {
             relu_mask_backward(bits.data() + i * p.m * words, dout.data() + i * p.m * p.n,
                                dz.data() + i * p.m * p.n, p.m, p.n);
+            relu_mask_backward(bits.data() + i * p.m * words, dout.data() + i * p.m * p.n,
+                               dz2.data() + i * p.m * p.n, p.m, p.n, sums.data() + i * p.n, assign);
+        }
+        ASSERT_EQ(std::memcmp(dz.data(), dz2.data(), dz.size() * sizeof(float)), 0) << where();
+        // The sums' order: row r to partial r % 4 (rows after the last group of four to
+        // partial 0), then (p0 + p1) + (p2 + p3), then old + that.
+        for (int64_t i = 0; i < p.batch; ++i)
+            for (int64_t j = 0; j < p.n; ++j) {
+                float part[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+                const int64_t full = p.m - p.m % 4;
+                for (int64_t r = 0; r < p.m; ++r)
+                    part[r < full ? r % 4 : 0] += dz[size_t((i * p.m + r) * p.n + j)];
+                const float s = (part[0] + part[1]) + (part[2] + part[3]);
+                const float want_col = assign ? s : old_sums[size_t(i * p.n + j)] + s;
+                ASSERT_EQ(std::memcmp(&sums[size_t(i * p.n + j)], &want_col, sizeof(float)), 0)
+                    << where() << " column sum " << j;
+            }
         for (int64_t row = 0; row < p.batch * p.m; ++row)
             for (int64_t j = 0; j < words * 16; ++j) {
                 const bool bit = ((bits[size_t(row * words + j / 16)] >> (j % 16)) & 1) != 0;

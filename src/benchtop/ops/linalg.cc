@@ -6,6 +6,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "benchtop/tensor/column_sums.h"
 #include "benchtop/tensor/fma_gemm.h"
 #include "benchtop/tensor/gemm.h"
 
@@ -106,55 +107,6 @@ void relu_backward(const T* __restrict y, const T* __restrict dy, T* __restrict 
     }
 }
 
-// Columns c0 .. c0 + w of add_column_sums; kFull: w is the whole chunk, a constant, so the
-// partial sums live in registers. kAssign: acc = the sums instead of acc += (the same bits as
-// adding them to zeros: partial sums that start at +0 are never -0).
-template <class T, bool kFull, bool kAssign>
-void add_column_sums_chunk(
-    const T* __restrict z, int64_t rows, int64_t cols, int64_t w_, T* __restrict acc) {
-    constexpr int64_t kChunk = 128 / sizeof(T);  // two 512-bit vectors
-    const int64_t w = kFull ? kChunk : w_;
-    T p0[kChunk] = {}, p1[kChunk] = {}, p2[kChunk] = {}, p3[kChunk] = {};
-    int64_t r = 0;
-    for (; r + 4 <= rows; r += 4) {
-        const T* z0 = z + r * cols;
-        for (int64_t c = 0; c < w; ++c) {
-            p0[c] += z0[c];
-            p1[c] += z0[cols + c];
-            p2[c] += z0[2 * cols + c];
-            p3[c] += z0[3 * cols + c];
-        }
-    }
-    for (; r < rows; ++r)
-        for (int64_t c = 0; c < w; ++c) p0[c] += z[r * cols + c];
-    for (int64_t c = 0; c < w; ++c) {
-        const T s = (p0[c] + p1[c]) + (p2[c] + p3[c]);
-        acc[c] = kAssign ? s : acc[c] + s;
-    }
-}
-
-// acc[c] += sum over r of z[r * cols + c] (the bias gradient of a [rows, cols] output
-// gradient), in a fixed order that depends on rows only: row r goes to partial sum r % 4
-// (rows after the last full group of four to partial 0), then acc[c] += (p0 + p1) +
-// (p2 + p3). Four independent chains per column instead of one serial chain through acc.
-// assign: acc = the sums (acc's contents are not read).
-template <class T>
-void add_column_sums(const T* z, int64_t rows, int64_t cols, T* acc, bool assign) {
-    constexpr int64_t kChunk = 128 / sizeof(T);
-    auto run = [&](auto kAssign) {
-        constexpr bool kA = decltype(kAssign)::value;
-        int64_t c0 = 0;
-        for (; c0 + kChunk <= cols; c0 += kChunk)
-            add_column_sums_chunk<T, true, kA>(z + c0, rows, cols, kChunk, acc + c0);
-        if (c0 < cols)
-            add_column_sums_chunk<T, false, kA>(z + c0, rows, cols, cols - c0, acc + c0);
-    };
-    if (assign)
-        run(std::true_type{});
-    else
-        run(std::false_type{});
-}
-
 template <class T>
 void linear_backward_t(Graph& g, const Node& n) {
     const Tensor& x = g.node(n.inputs[0]).value;
@@ -192,11 +144,13 @@ void linear_backward_t(Graph& g, const Node& n) {
         const int64_t words = d.N * relu_mask_words(d.O);
         for (int64_t k = 0; k < d.K; ++k) {
             if constexpr (std::is_same_v<T, float>)
-                if (bits)
+                if (bits)  // with the bias gradient in the same pass
                     relu_mask_backward(bits + k * words, dout + k * member, dz + k * member, d.N,
-                                       d.O);
-            if (!bits) relu_backward(y + k * member, dout + k * member, dz + k * member, member);
-            if (db) add_column_sums(dz + k * member, d.N, d.O, db + k * d.O, db_fresh);
+                                       d.O, db ? db + k * d.O : nullptr, db_fresh);
+            if (!bits) {
+                relu_backward(y + k * member, dout + k * member, dz + k * member, member);
+                if (db) add_column_sums(dz + k * member, d.N, d.O, db + k * d.O, db_fresh);
+            }
         }
         dy = dz;
     } else if (db) {

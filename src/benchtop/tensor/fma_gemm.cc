@@ -1,6 +1,7 @@
 #include "benchtop/tensor/fma_gemm.h"
 
 #include "benchtop/core/error.h"
+#include "benchtop/tensor/column_sums.h"
 #include "benchtop/tensor/tensor.h"
 
 // The kernel exists in two widths: 16 lanes with AVX-512, 8 lanes with AVX2 and FMA (most
@@ -278,8 +279,13 @@ void pack_transposed(int64_t n, int64_t k, const float* b, int64_t ldb, float* o
 
 }  // namespace
 
-void relu_mask_backward(
-    const uint16_t* bits, const float* dout, float* dz, int64_t rows, int64_t cols) {
+void relu_mask_backward(const uint16_t* bits,
+                        const float* dout,
+                        float* dz,
+                        int64_t rows,
+                        int64_t cols,
+                        float* sums,
+                        bool assign) {
     const int64_t words = relu_mask_words(cols);
     const __mmask16 tail = first_lanes(cols - (words - 1) * kLanes);
     for (int64_t r = 0; r < rows; ++r) {
@@ -293,6 +299,7 @@ void relu_mask_backward(
         _mm512_mask_storeu_ps(zr + w * kLanes, tail,
                               _mm512_maskz_loadu_ps(__mmask16(br[w] & tail), dr + w * kLanes));
     }
+    if (sums) add_column_sums(dz, rows, cols, sums, assign);
 }
 
 #else  // AVX2 and FMA: 8 lanes
@@ -596,9 +603,95 @@ __m256 lanes_of(unsigned bits) {
 
 }  // namespace
 
-void relu_mask_backward(
-    const uint16_t* bits, const float* dout, float* dz, int64_t rows, int64_t cols) {
+namespace {
+
+// relu_mask_backward with column sums, for the 16 columns (NV vectors; with TAIL, `last` lanes
+// in the last) of one mask word: bits, dout, dz and sums start at the strip. Rows go to four
+// partial sums in registers as in add_column_sums (row r to r % 4, rows after the last group of
+// four to the first), combined as (p0 + p1) + (p2 + p3).
+template <int NV, bool TAIL>
+void mask_sums_strip(const uint16_t* bits,
+                     int64_t words,
+                     const float* dout,
+                     float* dz,
+                     int64_t rows,
+                     int64_t cols,
+                     int64_t last,
+                     float* sums,
+                     bool assign) {
+    const __m256i tail = first_lanes(last);
+    const auto partial = [](int v) { return TAIL && v == NV - 1; };
+    __m256 p[4][NV];
+#pragma GCC unroll 4
+    for (int u = 0; u < 4; ++u)
+#pragma GCC unroll 2
+        for (int v = 0; v < NV; ++v) p[u][v] = _mm256_setzero_ps();
+    const auto row = [&](int64_t r, int u) {
+        const unsigned word = bits[r * words];
+        const float* d = dout + r * cols;
+        float* z = dz + r * cols;
+#pragma GCC unroll 2
+        for (int v = 0; v < NV; ++v) {
+            const __m256 x = partial(v) ? _mm256_maskload_ps(d + v * kLanes, tail)
+                                        : _mm256_loadu_ps(d + v * kLanes);
+            const __m256 y = _mm256_and_ps(lanes_of((word >> (v * kLanes)) & 0xFFu), x);
+            if (partial(v))
+                _mm256_maskstore_ps(z + v * kLanes, tail, y);
+            else
+                _mm256_storeu_ps(z + v * kLanes, y);
+            p[u][v] = _mm256_add_ps(p[u][v], y);
+        }
+    };
+    int64_t r = 0;
+    for (; r + 4 <= rows; r += 4) {
+        row(r, 0);
+        row(r + 1, 1);
+        row(r + 2, 2);
+        row(r + 3, 3);
+    }
+    for (; r < rows; ++r) row(r, 0);
+#pragma GCC unroll 2
+    for (int v = 0; v < NV; ++v) {
+        __m256 s = _mm256_add_ps(_mm256_add_ps(p[0][v], p[1][v]), _mm256_add_ps(p[2][v], p[3][v]));
+        float* out = sums + v * kLanes;
+        if (!assign)
+            s = _mm256_add_ps(partial(v) ? _mm256_maskload_ps(out, tail) : _mm256_loadu_ps(out), s);
+        if (partial(v))
+            _mm256_maskstore_ps(out, tail, s);
+        else
+            _mm256_storeu_ps(out, s);
+    }
+}
+
+}  // namespace
+
+void relu_mask_backward(const uint16_t* bits,
+                        const float* dout,
+                        float* dz,
+                        int64_t rows,
+                        int64_t cols,
+                        float* sums,
+                        bool assign) {
     const int64_t words = relu_mask_words(cols);
+    if (sums) {
+        // One pass in strips of 16 columns: the column sums of dz while it is in registers.
+        for (int64_t w = 0; w < words; ++w) {
+            const int64_t c0 = w * kWordCols, width = cols - c0 < kWordCols ? cols - c0 : kWordCols;
+            const int64_t last = width > kLanes ? width - kLanes : width;
+            const auto run = [&](auto strip) {
+                strip(bits + w, words, dout + c0, dz + c0, rows, cols, last, sums + c0, assign);
+            };
+            if (width == kWordCols)
+                run(mask_sums_strip<2, false>);
+            else if (width > kLanes)
+                run(mask_sums_strip<2, true>);
+            else if (width == kLanes)
+                run(mask_sums_strip<1, false>);
+            else
+                run(mask_sums_strip<1, true>);
+        }
+        return;
+    }
     // Whole vectors with plain stores; only a partial last one is masked (masked stores are
     // slow, and on a whole vector as slow as on a partial one).
     const int64_t whole = cols / kLanes, rest = cols - whole * kLanes;
@@ -716,7 +809,7 @@ void fma_gemm_batched(bool,
                    "fma_gemm_batched: this build has no vector kernel (AVX-512 or AVX2 with FMA)");
 }
 
-void relu_mask_backward(const uint16_t*, const float*, float*, int64_t, int64_t) {
+void relu_mask_backward(const uint16_t*, const float*, float*, int64_t, int64_t, float*, bool) {
     BENCHTOP_CHECK(
         false, "relu_mask_backward: this build has no vector kernel (AVX-512 or AVX2 with FMA)");
 }

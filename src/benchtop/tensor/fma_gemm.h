@@ -76,8 +76,15 @@ constexpr int64_t relu_mask_words(int64_t cols) {
 }
 
 // dz = bit ? dout : 0 for a rows x cols matrix and its mask from FmaEpilogue::relu_bits (the
-// same as dout where the ReLU output y > 0, else 0). Requires fma_gemm_available().
-void relu_mask_backward(
-    const uint16_t* bits, const float* dout, float* dz, int64_t rows, int64_t cols);
+// same as dout where the ReLU output y > 0, else 0). With `sums` (cols floats), also dz's
+// column sums added to it (assign: stored) in the order of add_column_sums (column_sums.h),
+// so with the same bits; the AVX2 kernel does both in one pass. Requires fma_gemm_available().
+void relu_mask_backward(const uint16_t* bits,
+                        const float* dout,
+                        float* dz,
+                        int64_t rows,
+                        int64_t cols,
+                        float* sums = nullptr,
+                        bool assign = false);
 
 }  // namespace benchtop
