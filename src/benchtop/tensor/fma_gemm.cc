@@ -320,13 +320,13 @@ __m256i first_lanes(int64_t count) {
 // the matrix). The block starts at a column that is a multiple of 16, so vectors 2w and 2w + 1
 // make word w of a row's ReLU mask.
 template <int MR, int NV, bool TA, bool TAIL>
-void tile(int64_t k,
-          const float* a,
-          int64_t lda,
-          const float* b,
-          int64_t ldb,
-          int64_t last,
-          const Out& out_in) {
+[[gnu::always_inline]] inline void tile(int64_t k,
+                                        const float* a,
+                                        int64_t lda,
+                                        const float* b,
+                                        int64_t ldb,
+                                        int64_t last,
+                                        const Out& out_in) {
     const Out out = out_in;  // a local copy: the stores below cannot alias it
     const __m256i tail = first_lanes(last);
     __m256 acc[MR][NV];
@@ -431,8 +431,13 @@ void column_block(int64_t m,
     const int64_t base = m / ntiles, extra = m % ntiles;
     for (int64_t t = 0, i = 0; t < ntiles; ++t) {
         const int64_t rows = base + (t < extra ? 1 : 0);
-        kTiles<NV, TA, TAIL>[size_t(rows - 1)](k, TA ? a + i : a + i * lda, lda, b, ldb, last,
-                                               out.at(i, 0));
+        const float* ai = TA ? a + i : a + i * lda;
+        // Full-height tiles inlined here (the flags of the epilogue stay loaded and no call is
+        // made: short inner dimensions made the call a visible share), the rest by pointer.
+        if (rows == mr)
+            tile<mr, NV, TA, TAIL>(k, ai, lda, b, ldb, last, out.at(i, 0));
+        else
+            kTiles<NV, TA, TAIL>[size_t(rows - 1)](k, ai, lda, b, ldb, last, out.at(i, 0));
         i += rows;
     }
 }
