@@ -6,9 +6,9 @@
 
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <cmath>
 #include <cstdint>
-#include <cstring>
 #include <limits>
 #include <random>
 
@@ -18,15 +18,11 @@ namespace benchtop {
 namespace {
 
 float from_bits(uint32_t u) {
-    float f;
-    std::memcpy(&f, &u, sizeof f);
-    return f;
+    return std::bit_cast<float>(u);
 }
 
 uint32_t bits_of(float f) {
-    uint32_t u;
-    std::memcpy(&u, &f, sizeof u);
-    return u;
+    return std::bit_cast<uint32_t>(f);
 }
 
 // Mismatches of div_by_reciprocal(x, c) over every x in [1, 2) (the result of any other
