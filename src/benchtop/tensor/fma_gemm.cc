@@ -610,10 +610,11 @@ __m256 lanes_of(unsigned bits) {
 
 namespace {
 
-// relu_mask_backward with column sums, for the 16 columns (NV vectors; with TAIL, `last` lanes
-// in the last) of one mask word: bits, dout, dz and sums start at the strip. Rows go to four
-// partial sums in registers as in add_column_sums (row r to r % 4, rows after the last group of
-// four to the first), combined as (p0 + p1) + (p2 + p3).
+// relu_mask_backward for the 16 columns (NV vectors; with TAIL, `last` lanes in the last) of
+// one mask word: bits, dout, dz and sums (null: no sums) start at the strip. Whole vectors use
+// plain stores (masked stores are slow). Rows go to four partial sums in registers as in
+// add_column_sums (row r to r % 4, rows after the last group of four to the first), combined as
+// (p0 + p1) + (p2 + p3).
 template <int NV, bool TAIL>
 void mask_sums_strip(const uint16_t* bits,
                      int64_t words,
@@ -655,6 +656,7 @@ void mask_sums_strip(const uint16_t* bits,
         row(r + 3, 3);
     }
     for (; r < rows; ++r) row(r, 0);
+    if (!sums) return;
 #pragma GCC unroll 2
     for (int v = 0; v < NV; ++v) {
         __m256 s = _mm256_add_ps(_mm256_add_ps(p[0][v], p[1][v]), _mm256_add_ps(p[2][v], p[3][v]));
@@ -678,43 +680,23 @@ void relu_mask_backward(const uint16_t* bits,
                         float* sums,
                         bool assign) {
     const int64_t words = relu_mask_words(cols);
-    if (sums) {
-        // One pass in strips of 16 columns: the column sums of dz while it is in registers.
-        for (int64_t w = 0; w < words; ++w) {
-            const int64_t c0 = w * kWordCols, width = cols - c0 < kWordCols ? cols - c0 : kWordCols;
-            const int64_t last = width > kLanes ? width - kLanes : width;
-            const auto run = [&](auto strip) {
-                strip(bits + w, words, dout + c0, dz + c0, rows, cols, last, sums + c0, assign);
-            };
-            if (width == kWordCols)
-                run(mask_sums_strip<2, false>);
-            else if (width > kLanes)
-                run(mask_sums_strip<2, true>);
-            else if (width == kLanes)
-                run(mask_sums_strip<1, false>);
-            else
-                run(mask_sums_strip<1, true>);
-        }
-        return;
-    }
-    // Whole vectors with plain stores; only a partial last one is masked (masked stores are
-    // slow, and on a whole vector as slow as on a partial one).
-    const int64_t whole = cols / kLanes, rest = cols - whole * kLanes;
-    const __m256i tail = first_lanes(rest);
-    const auto lanes = [](const uint16_t* br, int64_t v) {
-        return lanes_of(unsigned(br[v / 2] >> (v % 2 * kLanes)) & 0xFFu);
-    };
-    for (int64_t r = 0; r < rows; ++r) {
-        const uint16_t* br = bits + r * words;
-        const float* dr = dout + r * cols;
-        float* zr = dz + r * cols;
-        for (int64_t v = 0; v < whole; ++v)
-            _mm256_storeu_ps(zr + v * kLanes,
-                             _mm256_and_ps(lanes(br, v), _mm256_loadu_ps(dr + v * kLanes)));
-        if (rest > 0)
-            _mm256_maskstore_ps(
-                zr + whole * kLanes, tail,
-                _mm256_and_ps(lanes(br, whole), _mm256_maskload_ps(dr + whole * kLanes, tail)));
+    // One pass in strips of 16 columns (one mask word), with the column sums of dz while it is
+    // in registers.
+    for (int64_t w = 0; w < words; ++w) {
+        const int64_t c0 = w * kWordCols, width = cols - c0 < kWordCols ? cols - c0 : kWordCols;
+        const int64_t last = width > kLanes ? width - kLanes : width;
+        float* const sums_w = sums ? sums + c0 : nullptr;
+        const auto run = [&](auto strip) {
+            strip(bits + w, words, dout + c0, dz + c0, rows, cols, last, sums_w, assign);
+        };
+        if (width == kWordCols)
+            run(mask_sums_strip<2, false>);
+        else if (width > kLanes)
+            run(mask_sums_strip<2, true>);
+        else if (width == kLanes)
+            run(mask_sums_strip<1, false>);
+        else
+            run(mask_sums_strip<1, true>);
     }
 }
 
