@@ -7,8 +7,6 @@
 #include <cmath>
 #include <type_traits>
 
-#include "benchtop/optim/div_const.h"
-
 namespace benchtop {
 
 Adam::Adam(ParamSet& params, AdamOptions options) : ps_(params), opt_(std::move(options)) {
@@ -69,14 +67,8 @@ void Adam::step() {
                 const T* __restrict gr = e.grad.data<T>() + k * n;
                 T* __restrict m = m_[i].data<T>() + k * n;
                 T* __restrict v = v_[i].data<T>() + k * n;
-                // sqrt(v) / bc2_sqrt without the divider where that gives the same bits
-                // (float, see div_const.h): the divider is this loop's bottleneck.
-                const bool by_reciprocal =
-                    std::is_same_v<T, float> && div_by_reciprocal_ok(bc2_sqrt);
-                const T bc2_recip = T(1) / bc2_sqrt;
-                // One branch-free loop per weight-decay mode and division, so the compiler
-                // vectorises it.
-                auto update = [&](auto mode, auto recip) {
+                // One branch-free loop per weight-decay mode, so the compiler vectorises it.
+                auto update = [&](auto mode) {
                     constexpr int kMode = decltype(mode)::value;  // 0 none, 1 L2, 2 decoupled
                     for (int64_t j = 0; j < n; ++j) {
                         T g = gr[j];
@@ -85,29 +77,18 @@ void Adam::step() {
                         if constexpr (kMode == 1) g = std::fma(wd_t, pj, g);
                         T mj = std::fma(one_m_b1, g, m[j] * b1_t);
                         T vj = v[j] * b2_t + one_m_b2 * g * g;
-                        const T s = std::sqrt(vj);
-                        T denom;
-                        if constexpr (decltype(recip)::value)
-                            denom = div_by_reciprocal(s, bc2_sqrt, bc2_recip) + eps_t;
-                        else
-                            denom = s / bc2_sqrt + eps_t;
+                        T denom = std::sqrt(vj) / bc2_sqrt + eps_t;
                         m[j] = mj;
                         v[j] = vj;
                         p[j] = pj + neg_step_size * mj / denom;
                     }
                 };
-                auto run = [&](auto mode) {
-                    if (by_reciprocal)
-                        update(mode, std::true_type{});
-                    else
-                        update(mode, std::false_type{});
-                };
                 if (opt_.decoupled) {
-                    run(std::integral_constant<int, 2>{});
+                    update(std::integral_constant<int, 2>{});
                 } else if (wd != 0) {
-                    run(std::integral_constant<int, 1>{});
+                    update(std::integral_constant<int, 1>{});
                 } else {
-                    run(std::integral_constant<int, 0>{});
+                    update(std::integral_constant<int, 0>{});
                 }
             }
         });
