@@ -27,9 +27,9 @@ void BM_AdamStep(benchmark::State& state) {
     }
     Adam opt(ps, AdamOptions{.lr = 1e-2});
     for (auto _ : state) opt.step();
-    state.counters["ns_per_param"] = benchmark::Counter(
-        static_cast<double>(state.iterations()) * double(n),
-        benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+    state.counters["ns_per_param"] =
+        benchmark::Counter(static_cast<double>(state.iterations()) * double(n),
+                           benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
 BENCHMARK(BM_AdamStep);
 
