@@ -150,6 +150,45 @@ TEST(Conv1dRelu, BitIdenticalToUnfused) {
     }
 }
 
+// The fused ReLU's backward in float32: the bias gradient is the sum of the masked output
+// gradient in the documented order (16 interleaved partial sums, then pairwise), and every
+// gradient equals relu(conv1d_clb(...))'s, for rows of B * Lo = 10 .. 90 values. GCC 12.2
+// miscompiled the one-pass mask-and-sum loop when its 16 lanes spanned two vectors
+// (-march=sapphirerapids, or AVX2), giving wrong bias gradients and a CNN stuck near 79%.
+TEST(Conv1dClb, FusedReluBackwardEqualsScalarReference) {
+    for (int64_t B = 1; B <= 9; ++B) {
+        Tensor x = random_tensor({2, 3, 19, B}, 70 + uint64_t(B)).to(DType::F32);
+        Tensor w = random_tensor({2, 4, 3, 3}, 80 + uint64_t(B)).to(DType::F32);
+        Tensor b = random_tensor({2, 4}, 90 + uint64_t(B)).to(DType::F32);
+        Tensor seed = random_tensor({2, 4, 10, B}, 100 + uint64_t(B)).to(DType::F32);
+        std::vector<Tensor> res[2];
+        Tensor y_fused;
+        for (int fused = 0; fused < 2; ++fused) {
+            Graph g;
+            Var vx = g.variable(x), vw = g.variable(w), vb = g.variable(b);
+            Var y = fused ? conv1d_clb_relu(vx, vw, vb, 2, 1) : relu(conv1d_clb(vx, vw, vb, 2, 1));
+            g.backward(y, seed);
+            if (fused) y_fused = y.value().clone();
+            res[fused] = {y.value().clone(), g.grad(vx).clone(), g.grad(vw).clone(),
+                          g.grad(vb).clone()};
+        }
+        for (size_t i = 0; i < res[0].size(); ++i)
+            EXPECT_EQ(std::memcmp(res[0][i].raw(), res[1][i].raw(), res[0][i].nbytes()), 0)
+                << "tensor " << i << ", B = " << B;
+        const int64_t n = 10 * B;  // one output channel's row: Lo * B values
+        const float* y = y_fused.data<float>();
+        const float* dy = seed.data<float>();
+        const float* db = res[1][3].data<float>();
+        for (int64_t r = 0; r < 2 * 4; ++r) {
+            float acc[16] = {};
+            for (int64_t i = 0; i < n; ++i) acc[i % 16] += y[r * n + i] > 0.0f ? dy[r * n + i] : 0.0f;
+            for (int w2 = 8; w2 >= 1; w2 /= 2)
+                for (int j = 0; j < w2; ++j) acc[j] += acc[j + w2];
+            EXPECT_EQ(db[r], acc[0]) << "member " << r / 4 << " channel " << r % 4 << ", B = " << B;
+        }
+    }
+}
+
 // conv1d_clb on [K, C, L, B] equals conv1d on [K, B, C, L] up to the layout.
 TEST(Conv1dClb, ForwardMatchesNaive) {
     const ConvCase cases[] = {{{2, 3, 2, 9}, {2, 4, 2, 3}, 1, 0},

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "benchtop/tensor/gemm.h"
+#include "support/isa.h"
 
 namespace benchtop {
 namespace {
@@ -164,11 +165,13 @@ void check(const Problem& p, std::mt19937& rng) {
     }
 }
 
+// Each test runs on every kernel path this CPU executes (support/isa.h).
+class FmaGemmPerIsa : public PerIsa {};
+
 // Bit for bit equal to the scalar chains, on the MLP shapes of a stack and on random shapes
 // that cover every column-block width (1 to 4 vectors, blocks beyond 64 columns), row tiles of
 // every height, both transposes, shared operands and each epilogue.
-TEST(FmaGemm, EqualsScalarFmaChains) {
-    if (!fma_gemm_available()) GTEST_SKIP() << "this build has no vector kernel";
+TEST_P(FmaGemmPerIsa, EqualsScalarFmaChains) {
     std::mt19937 rng(11);
     const Problem mlp[] = {
         {false, true, 8, 100, 64, 40, true, false, false, true, true, false},     // layer 1
@@ -204,8 +207,7 @@ TEST(FmaGemm, EqualsScalarFmaChains) {
 // Blocks of 10 columns (n = 10, 26, 42) have their own tile when the epilogue is at most a
 // bias: every row count around its 8- and 4-row steps, both transposes, and the other
 // epilogues (served by the general tiles).
-TEST(FmaGemm, TenColumnBlocksEqualScalarFmaChains) {
-    if (!fma_gemm_available()) GTEST_SKIP() << "this build has no vector kernel";
+TEST_P(FmaGemmPerIsa, TenColumnBlocksEqualScalarFmaChains) {
     std::mt19937 rng(17);
     for (int64_t n : {10, 26, 42})
         for (int64_t m : {1, 3, 4, 5, 7, 8, 9, 12, 13, 100})
@@ -221,8 +223,7 @@ TEST(FmaGemm, TenColumnBlocksEqualScalarFmaChains) {
     check({true, false, 3, 20, 10, 30, false, false, false, false, false, true}, rng);
 }
 
-TEST(FmaGemm, EmptyInnerDimensionGivesTheEpilogueOfZero) {
-    if (!fma_gemm_available()) GTEST_SKIP() << "this build has no vector kernel";
+TEST_P(FmaGemmPerIsa, EmptyInnerDimensionGivesTheEpilogueOfZero) {
     std::mt19937 rng(3);
     check({false, false, 2, 5, 17, 0, false, false, true, true, true, true}, rng);
     check({true, true, 2, 5, 17, 0, false, false, false, true, false, false}, rng);
@@ -233,8 +234,7 @@ TEST(FmaGemm, EmptyInnerDimensionGivesTheEpilogueOfZero) {
 // shapes oneDNN 2.6.3 computes the very same chains, bit for bit
 // (bench/micro/bm_batched_matmul.cc checks and prints it); that is not asserted here, because
 // it is a property of the library's kernel for this CPU, not of benchtop.
-TEST(FmaGemm, AgreesWithTheGemmLibrary) {
-    if (!fma_gemm_available()) GTEST_SKIP() << "this build has no vector kernel";
+TEST_P(FmaGemmPerIsa, AgreesWithTheGemmLibrary) {
     std::mt19937 rng(5);
     std::uniform_real_distribution<float> u(-1.0f, 1.0f);
     const int64_t batch = 3, m = 100, n = 64, k = 64;
@@ -253,6 +253,44 @@ TEST(FmaGemm, AgreesWithTheGemmLibrary) {
                 ASSERT_NEAR(got[i], lib[i], 1e-5f * float(k)) << "ta=" << ta << " tb=" << tb;
         }
 }
+
+// The single products of conv1d and the GRU (gemm, gemv) run on the same kernel: each element
+// one in-order chain of fused multiply-adds, then + old C for beta = 1.
+TEST_P(FmaGemmPerIsa, GemmAndGemvAreTheScalarChains) {
+    std::mt19937 rng(23);
+    std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+    for (int t = 0; t < 4; ++t) {
+        const bool ta = (t & 1) != 0, tb = (t & 2) != 0;
+        const int64_t m = 7 + 11 * t, n = 33 - 5 * t, k = 150 + t;
+        std::vector<float> a(size_t(m * k)), b(size_t(k * n)), c(size_t(m * n));
+        for (auto& x : a) x = u(rng);
+        for (auto& x : b) x = u(rng);
+        for (auto& x : c) x = u(rng);
+        std::vector<float> want = c, got = c;
+        const int64_t lda = ta ? m : k, ldb = tb ? k : n;
+        for (int64_t i = 0; i < m; ++i)
+            for (int64_t j = 0; j < n; ++j) {
+                float acc = 0.0f;
+                for (int64_t q = 0; q < k; ++q)
+                    acc = std::fma(ta ? a[size_t(q * lda + i)] : a[size_t(i * lda + q)],
+                                   tb ? b[size_t(j * ldb + q)] : b[size_t(q * ldb + j)], acc);
+                want[size_t(i * n + j)] += acc;
+            }
+        gemm(ta, tb, m, n, k, 1.0f, a.data(), lda, b.data(), ldb, 1.0f, got.data(), n);
+        ASSERT_EQ(std::memcmp(want.data(), got.data(), want.size() * 4), 0) << "ta=" << ta << " tb=" << tb;
+        // y = op(A) x with strided y, as the GRU's weight gradient uses it.
+        std::vector<float> y(size_t(3 * m), 5.0f), y_want = y;
+        for (int64_t i = 0; i < m; ++i) {
+            float acc = 0.0f;
+            for (int64_t q = 0; q < k; ++q) acc = std::fma(a[size_t(i * k + q)], b[size_t(q)], acc);
+            y_want[size_t(3 * i)] += acc;
+        }
+        gemv(false, m, k, 1.0f, a.data(), k, b.data(), 1, 1.0f, y.data(), 3);
+        ASSERT_EQ(std::memcmp(y_want.data(), y.data(), y.size() * 4), 0) << "gemv";
+    }
+}
+
+BENCHTOP_PER_ISA(FmaGemmPerIsa);
 
 }  // namespace
 }  // namespace benchtop

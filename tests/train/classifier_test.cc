@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "benchtop/core/rng.h"
+#include "benchtop/kernels/dispatch.h"
 #include "benchtop/nn/model_init.h"
 
 namespace benchtop {
@@ -60,10 +61,22 @@ void expect_same(const MemberCurve& a, const MemberCurve& b) {
     }
 }
 
-class ClassifierStack : public ::testing::TestWithParam<std::tuple<ModelKind, bool>> {};
+// Every model, with fixed-order and shuffled batches, on every kernel path this CPU executes.
+using StackCase = std::tuple<ModelKind, bool, Isa>;
+
+std::string stack_test_name(const ::testing::TestParamInfo<StackCase>& info) {
+    static const char* const kModels[] = {"logistic", "mlp", "cnn", "gru", "deep_mlp"};
+    return std::string(kModels[static_cast<int>(std::get<0>(info.param))]) +
+           (std::get<1>(info.param) ? "_shuffled_" : "_fixed_") + isa_name(std::get<2>(info.param));
+}
+
+class ClassifierStack : public ::testing::TestWithParam<StackCase> {};
 
 TEST_P(ClassifierStack, MemberResultsDoNotDependOnTheStack) {
-    auto [kind, shuffle] = GetParam();
+    auto [kind, shuffle, isa] = GetParam();
+    if (!isa_supported(isa))
+        GTEST_SKIP() << "kernel path " << isa_name(isa) << " skipped: " << isa_unsupported_reason(isa);
+    const kernels::ScopedIsa path(isa);
     ClassifierSpec spec;
     spec.kind = kind;
     spec.in = 40;
@@ -83,7 +96,8 @@ TEST_P(ClassifierStack, MemberResultsDoNotDependOnTheStack) {
 INSTANTIATE_TEST_SUITE_P(AllModels, ClassifierStack,
                          ::testing::Combine(::testing::Values(ModelKind::Logistic, ModelKind::Mlp, ModelKind::Cnn,
                                                               ModelKind::Gru, ModelKind::DeepMlp),
-                                            ::testing::Bool()));
+                                            ::testing::Bool(), ::testing::ValuesIn(kAllIsas)),
+                         stack_test_name);
 
 TEST(Classifier, DivergenceIsRecordedPerMember) {
     ClassifierSpec spec;

@@ -14,6 +14,7 @@
 #include "benchtop/optim/adam.h"
 #include "benchtop/optim/sgd.h"
 #include "benchtop/train/metrics.h"
+#include "support/isa.h"
 
 namespace benchtop {
 namespace {
@@ -66,7 +67,9 @@ void expect_member_equal(const ParamSet& stack, int64_t k, const ParamSet& alone
     }
 }
 
-TEST(StackEquivalence, MembersMatchModelsTrainedAlone) {
+class StackEquivalencePerIsa : public PerIsa {};
+
+TEST_P(StackEquivalencePerIsa, MembersMatchModelsTrainedAlone) {
     Toy data = toy_data(200, 40);
     std::vector<uint64_t> seeds{3, 11, 7};
     std::vector<double> lrs{1e-2, 3e-3, 2e-2};
@@ -80,6 +83,8 @@ TEST(StackEquivalence, MembersMatchModelsTrainedAlone) {
         }
     }
 }
+
+BENCHTOP_PER_ISA(StackEquivalencePerIsa);
 
 TEST(StackEquivalence, BitIdenticalWhateverTheThreadCount) {
     Toy data = toy_data(200, 40);

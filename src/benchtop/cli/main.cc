@@ -12,6 +12,7 @@
 #include <atomic>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -20,6 +21,7 @@
 #include <CLI/CLI.hpp>
 
 #include "benchtop/core/version.h"
+#include "benchtop/kernels/dispatch.h"
 #include "benchtop/data/mnist1d.h"
 #include "benchtop/data/mnist1d_files.h"
 #include "benchtop/experiments/experiment.h"
@@ -216,14 +218,55 @@ Mnist1dArgs parse_mnist1d_args(const std::vector<std::string>& kvs) {
     return m;
 }
 
+// `benchtop info`: the version, this CPU and the kernel paths (which it can execute, which is in
+// use and why).
+void print_info() {
+    const CpuInfo& cpu = cpu_info();
+    std::printf("benchtop %s\n", kVersion);
+    std::printf("cpu: %s (%s)\n", cpu.model.c_str(), cpu.vendor.c_str());
+    std::string features;
+    const auto add = [&](bool has, const char* name) {
+        if (has) features += features.empty() ? name : std::string(" ") + name;
+    };
+    add(cpu.avx2, "avx2");
+    add(cpu.fma, "fma");
+    add(cpu.avx512f, "avx512f");
+    add(cpu.avx512bw, "avx512bw");
+    add(cpu.avx512vl, "avx512vl");
+    add(cpu.avx512dq, "avx512dq");
+    std::printf("cpu features used: %s\n", features.empty() ? "(none)" : features.c_str());
+    std::printf("kernel paths (BENCHTOP_ISA):\n");
+    for (Isa isa : kAllIsas) {
+        const std::string why = isa_unsupported_reason(isa);
+        std::printf("  %-8s %-20s %s\n", isa_name(isa), kernels::table_for(isa).name,
+                    why.empty() ? "available" : ("unavailable: " + why).c_str());
+    }
+    const char* env = std::getenv("BENCHTOP_ISA");
+    const kernels::KernelTable& active = kernels::active();
+    std::printf("kernel path in use: %s, %s (%s)\n", isa_name(active.isa), active.name,
+                env && *env ? "set by BENCHTOP_ISA" : "the fastest this CPU executes");
+}
+
+// The --version text: the version, the CPU and the kernel path.
+std::string version_text() {
+    std::string path;
+    try {
+        path = isa_name(kernels::active_isa());
+    } catch (const std::exception& e) {
+        path = std::string("none (") + e.what() + ")";
+    }
+    return std::string("benchtop ") + kVersion + "\ncpu: " + cpu_info().model + "\nkernel path: " + path;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     CLI::App app{"benchtop: experiments on the science of deep learning, stored in SQLite"};
-    app.set_version_flag("--version", kVersion);
+    app.set_version_flag("--version", version_text);
     app.require_subcommand(1);
 
     app.add_subcommand("list", "list the experiments and the claim each tests");
+    app.add_subcommand("info", "print the CPU and the kernel paths (BENCHTOP_ISA) in use");
 
     std::string exp_name;
     auto* describe_cmd = app.add_subcommand("describe", "print an experiment's parameters");
@@ -283,7 +326,16 @@ int main(int argc, char** argv) {
     std::string command_line;
     for (int i = 0; i < argc; ++i) command_line += (i ? " " : "") + std::string(argv[i]);
     try {
-        if (app.got_subcommand("list")) {
+        // A bad BENCHTOP_ISA is reported before any work (and before anything is stored).
+        kernels::init_from_environment();
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "benchtop: %s\n", e.what());
+        return 2;
+    }
+    try {
+        if (app.got_subcommand("info")) {
+            print_info();
+        } else if (app.got_subcommand("list")) {
             size_t w = 0;
             for (const Experiment* e : all_experiments()) w = std::max(w, e->name().size());
             for (const Experiment* e : all_experiments())

@@ -103,25 +103,15 @@ T row_sum(const T* r, int64_t n) {
 }
 
 // dz[i] = y[i] > 0 ? dy[i] : 0 (ReLU backward) for a row of n values; returns the row's sum
-// of dz, accumulated exactly as row_sum does (one pass instead of two).
+// of dz, in row_sum's order. NOTE: two plain passes. The one-pass form (select, store and 16
+// partial sums in one loop) is miscompiled by GCC 12.2's loop vectoriser whenever the 16 lanes
+// span two vectors (AVX2, or AVX-512 tuned for 256-bit vectors as -march=sapphirerapids is):
+// the upper vector's select used the union of both halves' masks, so the conv bias and input
+// gradients were wrong (tests/ops/conv_test.cc, Conv1dClb.FusedReluBackwardEqualsScalarReference).
 template <class T>
 T relu_mask_row_sum(const T* y, const T* dy, T* dz, int64_t n) {
-    T acc[16] = {};
-    int64_t i = 0;
-    for (; i + 16 <= n; i += 16)
-        for (int j = 0; j < 16; ++j) {
-            T v = y[i + j] > T(0) ? dy[i + j] : T(0);
-            dz[i + j] = v;
-            acc[j] += v;
-        }
-    for (int j = 0; i + j < n; ++j) {
-        T v = y[i + j] > T(0) ? dy[i + j] : T(0);
-        dz[i + j] = v;
-        acc[j] += v;
-    }
-    for (int w = 8; w >= 1; w /= 2)
-        for (int j = 0; j < w; ++j) acc[j] += acc[j + w];
-    return acc[0];
+    for (int64_t i = 0; i < n; ++i) dz[i] = y[i] > T(0) ? dy[i] : T(0);
+    return row_sum(dz, n);
 }
 
 template <class T>

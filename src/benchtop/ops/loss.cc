@@ -14,15 +14,7 @@
 
 #include "benchtop/ops/fast_math.h"
 
-#if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
-#define BENCHTOP_CE_ROWS16 1
-// GCC 12's AVX-512 intrinsics start from _mm512_undefined_ps(), which it then reports as
-// maybe uninitialized where they are inlined.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-#include <immintrin.h>
-#endif
+#include "benchtop/kernels/dispatch.h"
 
 namespace benchtop {
 
@@ -66,123 +58,13 @@ inline T row_weight(const T* dout, Reduction red, int64_t r, int64_t M) {
 // ---------------------------------------------------------------- cross_entropy
 
 // exp of a shifted logit (<= 0, or NaN): the vectorisable detail::exp_approx for float
-// (0 below ln(FLT_MIN), within 0.66 * 2^-23 relative above), std::exp for double.
+// (0 below ln(FLT_MIN), within 0.87 * 2^-23 relative above), std::exp for double.
 inline float softmax_exp(float x) {
     return detail::exp_approx(x);
 }
 inline double softmax_exp(double x) {
     return std::exp(x);
 }
-
-#if defined(__AVX512F__)
-// One row of C <= 16 classes as one masked vector: exp(x - max(x)) into the whole 16-float row
-// e (exp_approx16, equal to exp_approx); returns max(x).
-inline float row_exps16(const float* xr, int64_t C, float* e) {
-    const __mmask16 cm = __mmask16((1u << C) - 1u);
-    const __m512 v = _mm512_maskz_loadu_ps(cm, xr);
-    // Lanes past C hold -inf; then the maximum of halves, quarters, pairs and lanes.
-    __m512 a = _mm512_mask_blend_ps(cm, _mm512_set1_ps(-INFINITY), v);
-    a = _mm512_max_ps(a, _mm512_shuffle_f32x4(a, a, 0x4E));
-    a = _mm512_max_ps(a, _mm512_shuffle_f32x4(a, a, 0xB1));
-    a = _mm512_max_ps(a, _mm512_permute_ps(a, 0x4E));
-    a = _mm512_max_ps(a, _mm512_permute_ps(a, 0xB1));
-    _mm512_store_ps(e, detail::exp_approx16(_mm512_sub_ps(v, a)));
-    return _mm512_cvtss_f32(a);
-}
-
-// The row's probabilities e * inv, its C values stored to pr. `room` floats from pr on may be
-// written (used by the AVX2 version; AVX-512's masked stores are as fast as plain ones).
-inline void row_probs16(const float* e, float inv, int64_t C, float* pr, int64_t /*room*/) {
-    _mm512_mask_storeu_ps(pr, __mmask16((1u << C) - 1u),
-                          _mm512_mul_ps(_mm512_load_ps(e), _mm512_set1_ps(inv)));
-}
-#elif defined(BENCHTOP_CE_ROWS16)
-// The same two steps with AVX2: the row as two 8-lane vectors (the second empty for C <= 8).
-inline __m256i first_lanes8(int64_t count) {
-    return _mm256_cmpgt_epi32(_mm256_set1_epi32(int(count)),
-                              _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-}
-
-inline float row_exps16(const float* xr, int64_t C, float* e) {
-    const __m256i lo_lanes = first_lanes8(C), hi_lanes = first_lanes8(C - 8);
-    const __m256 ninf = _mm256_set1_ps(-INFINITY);
-    const __m256 lo = _mm256_maskload_ps(xr, lo_lanes);
-    const __m256 hi = _mm256_maskload_ps(xr + 8, hi_lanes);
-    // Lanes past C hold -inf; then the maximum of the two vectors, halves, pairs and lanes.
-    __m256 a = _mm256_max_ps(_mm256_blendv_ps(ninf, lo, _mm256_castsi256_ps(lo_lanes)),
-                             _mm256_blendv_ps(ninf, hi, _mm256_castsi256_ps(hi_lanes)));
-    a = _mm256_max_ps(a, _mm256_permute2f128_ps(a, a, 0x01));
-    a = _mm256_max_ps(a, _mm256_permute_ps(a, 0x4E));
-    a = _mm256_max_ps(a, _mm256_permute_ps(a, 0xB1));
-    _mm256_store_ps(e, detail::exp_approx8(_mm256_sub_ps(lo, a)));
-    _mm256_store_ps(e + 8, detail::exp_approx8(_mm256_sub_ps(hi, a)));
-    return _mm256_cvtss_f32(a);
-}
-
-// Masked stores are slow on AVX2 machines (Zen 3: the probabilities' two masked stores were a
-// third of the forward's time). Where `room` allows, the row's vectors are stored whole: the
-// lanes past C land in the following rows, which are written after this one.
-inline void row_probs16(const float* e, float inv, int64_t C, float* pr, int64_t room) {
-    const __m256 w = _mm256_set1_ps(inv);
-    const __m256 lo = _mm256_mul_ps(_mm256_load_ps(e), w);
-    const __m256 hi = _mm256_mul_ps(_mm256_load_ps(e + 8), w);
-    if (C > 8 && room >= 16) {
-        _mm256_storeu_ps(pr, lo);
-        _mm256_storeu_ps(pr + 8, hi);
-    } else if (C <= 8 && room >= 8) {
-        _mm256_storeu_ps(pr, lo);
-    } else {
-        _mm256_maskstore_ps(pr, first_lanes8(C), lo);
-        if (C > 8) _mm256_maskstore_ps(pr + 8, first_lanes8(C - 8), hi);
-    }
-}
-#endif
-
-#if defined(BENCHTOP_CE_ROWS16)
-// The forward for float rows of at most 16 classes, a row at a time in vectors (row_exps16),
-// with the same results as the generic loop below: x - max(x), its exp (equal to exp_approx),
-// the sum in class order, the loss, and the probabilities when recording.
-// The max is a vector reduction; it differs from the in-order scan only in which of two
-// equal signed zeros it returns and when the row holds a NaN, and in both cases every result
-// of the row is the same (an exact zero shifts to an exact zero, whose exp is 1; a NaN makes
-// the row's sum, loss and probabilities NaN either way).
-void cross_entropy_rows16(const float* px,
-                          float* pp,
-                          int64_t R,
-                          int64_t C,
-                          const int32_t* lab,
-                          bool shared,
-                          int64_t M,
-                          Reduction reduction,
-                          bool rec,
-                          float* po) {
-    // Blocks of rows in passes, so that the rows of a pass are independent: exp of the
-    // shifted logits (vectors, into a scratch block of full 16-float rows: whole-vector stores
-    // forward to the loads that follow, masked ones do not), then per row the sum, the loss
-    // and 1 / sum, then the probabilities.
-    constexpr int64_t kRows = 64;
-    alignas(64) float e[kRows][16];
-    float row_max[kRows], inv[kRows];
-    for (int64_t r0 = 0; r0 < R; r0 += kRows) {
-        const int64_t nr = R - r0 < kRows ? R - r0 : kRows;
-        for (int64_t j = 0; j < nr; ++j) row_max[j] = row_exps16(px + (r0 + j) * C, C, e[j]);
-        for (int64_t j = 0; j < nr; ++j) {
-            const int64_t r = r0 + j;
-            float s = 0;
-            for (int64_t c = 0; c < C; ++c) s += e[j][c];
-            const float loss = (row_max[j] - px[r * C + lab[shared ? r % M : r]]) + std::log(s);
-            if (reduction == Reduction::None)
-                po[r] = loss;
-            else
-                po[r / M] += loss;
-            inv[j] = 1.0f / s;
-        }
-        if (rec)
-            for (int64_t j = 0; j < nr; ++j)
-                row_probs16(e[j], inv[j], C, pp + (r0 + j) * C, (R - r0 - j) * C);
-    }
-}
-#endif
 
 template <class T>
 void cross_entropy_backward_t(Graph& g, const Node& n) {
@@ -290,14 +172,15 @@ Var cross_entropy(Var logits, const Tensor& labels, Reduction reduction) {
             for (int64_t k = 0; k < K; ++k) po[k] = 0;
         // Rows the generic loop below computes (all but those of the vector path).
         int64_t rows = R;
-#if defined(BENCHTOP_CE_ROWS16)
+        // Float rows of at most 16 classes: the active kernel path's vector version, where it
+        // has one (kernels/ce_rows16.h), with the same results as this loop.
         if constexpr (std::is_same_v<T, float>) {
-            if (C <= 16) {
-                cross_entropy_rows16(px, pp, R, C, lab, shared, M, reduction, rec, po);
+            const auto rows16 = kernels::active().cross_entropy_rows16;
+            if (C <= 16 && rows16 != nullptr) {
+                rows16(px, pp, R, C, lab, shared, M, reduction == Reduction::None, rec, po);
                 rows = 0;
             }
         }
-#endif
         // Blocks of rows in three passes, so that the exp runs as one flat loop over the
         // block (the compiler vectorises it; a row holds only C values): shifted logits
         // x - max, their exp, then per row the sum in class order, the loss and 1 / sum.

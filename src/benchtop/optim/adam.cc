@@ -1,11 +1,13 @@
 // Adam step: torch 1.13 _single_tensor_adam, per member. Bias corrections and step size are
 // computed in double like torch's Python floats; tensor ops round once each in the param dtype.
-// torch's CPU `a.add(b, alpha=s)` is fmadd(b, s, a) in its vectorised kernel, hence std::fma;
-// addcmul_/addcdiv_ are evaluated as self + (value * t1) * t2 and self + (value * t1) / t2.
+// The update loop itself is kernels/optim_loops.h.
 #include "benchtop/optim/adam.h"
 
 #include <cmath>
 #include <type_traits>
+
+#include "benchtop/kernels/dispatch.h"
+#include "benchtop/kernels/optim_loops.h"
 
 namespace benchtop {
 
@@ -63,33 +65,18 @@ void Adam::step() {
                 const T eps_t = static_cast<T>(opt_.eps[k]);
                 const T wd_t = static_cast<T>(wd);
                 const T decay = static_cast<T>(1.0 - lr * wd);
-                T* __restrict p = e.value.data<T>() + k * n;
-                const T* __restrict gr = e.grad.data<T>() + k * n;
-                T* __restrict m = m_[i].data<T>() + k * n;
-                T* __restrict v = v_[i].data<T>() + k * n;
-                // One branch-free loop per weight-decay mode, so the compiler vectorises it.
-                auto update = [&](auto mode) {
-                    constexpr int kMode = decltype(mode)::value;  // 0 none, 1 L2, 2 decoupled
-                    for (int64_t j = 0; j < n; ++j) {
-                        T g = gr[j];
-                        T pj = p[j];
-                        if constexpr (kMode == 2) pj = pj * decay;
-                        if constexpr (kMode == 1) g = std::fma(wd_t, pj, g);
-                        T mj = std::fma(one_m_b1, g, m[j] * b1_t);
-                        T vj = v[j] * b2_t + one_m_b2 * g * g;
-                        T denom = std::sqrt(vj) / bc2_sqrt + eps_t;
-                        m[j] = mj;
-                        v[j] = vj;
-                        p[j] = pj + neg_step_size * mj / denom;
-                    }
-                };
-                if (opt_.decoupled) {
-                    update(std::integral_constant<int, 2>{});
-                } else if (wd != 0) {
-                    update(std::integral_constant<int, 1>{});
-                } else {
-                    update(std::integral_constant<int, 0>{});
-                }
+                T* p = e.value.data<T>() + k * n;
+                const T* gr = e.grad.data<T>() + k * n;
+                T* m = m_[i].data<T>() + k * n;
+                T* v = v_[i].data<T>() + k * n;
+                const kernels::AdamArgs<T> args{neg_step_size, bc2_sqrt, b1_t,  one_m_b1, b2_t,
+                                                one_m_b2,      eps_t,    wd_t,  decay,
+                                                opt_.decoupled ? 2 : wd != 0 ? 1 : 0};
+                // float32 on the active kernel path (vectorised for its instruction set).
+                if constexpr (std::is_same_v<T, float>)
+                    kernels::active().adam_update(n, p, gr, m, v, args);
+                else
+                    kernels::adam_update_t(n, p, gr, m, v, args);
             }
         });
     }

@@ -1,9 +1,14 @@
 // SGD step: torch 1.13 _single_tensor_sgd, per member. Python scalars are cast to the tensor
 // dtype where torch's kernels do (alpha arguments). torch's CPU `a.add(b, alpha=s)` computes
-// fmadd(b, s, a) (one rounding) in its vectorised kernel, so those ops are std::fma here.
+// fmadd(b, s, a) (one rounding) in its vectorised kernel, so those ops are std::fma (the loop
+// itself is kernels/optim_loops.h).
 #include "benchtop/optim/sgd.h"
 
 #include <cmath>
+#include <type_traits>
+
+#include "benchtop/kernels/dispatch.h"
+#include "benchtop/kernels/optim_loops.h"
 
 namespace benchtop {
 
@@ -54,22 +59,13 @@ void Sgd::step() {
                 T* p = p_all + k * n;
                 const T* gr = g_all + k * n;
                 T* b = b_all ? b_all + k * n : nullptr;
-                for (int64_t j = 0; j < n; ++j) {
-                    T g = gr[j];
-                    if (wd != 0) g = std::fma(wd_t, p[j], g);
-                    if (mom != 0) {
-                        if (steps_ == 0) {
-                            b[j] = g;  // torch.clone(d_p)
-                        } else {
-                            b[j] = std::fma(damp_t, g, b[j] * mom_t);
-                        }
-                        if (opt_.nesterov)
-                            g = std::fma(mom_t, b[j], g);
-                        else
-                            g = b[j];
-                    }
-                    p[j] = std::fma(neg_lr, g, p[j]);
-                }
+                const kernels::SgdArgs<T> args{wd_t, mom_t, damp_t, neg_lr, steps_ == 0,
+                                               opt_.nesterov};
+                // float32 on the active kernel path (vectorised for its instruction set).
+                if constexpr (std::is_same_v<T, float>)
+                    kernels::active().sgd_update(n, p, gr, b, args);
+                else
+                    kernels::sgd_update_t(n, p, gr, b, args);
             }
         });
     }

@@ -1,18 +1,15 @@
 // benchtop's own register-blocked float32 GEMM for the small batched products of a stack
 // (batch 100 against layers of width 10 to 100), with the epilogues of the linear ops fused
-// into its stores.
+// into its stores; since every path computes the same bits, it serves every float32 product of
+// the engine (tensor/gemm.h).
 //
 // Every output element is one chain of fused multiply-adds over the inner dimension in order,
 // starting from zero: c = fma(a[k-1], b[k-1], ... fma(a[0], b[0], 0)). The epilogue then adds
 // the old C (accumulate), an addend matrix, the bias, applies the ReLU and adds a residual, in that
 // order. The result therefore depends on nothing but the operands (not on the vector width, the
-// blocking, the batch size or the machine) and equals a scalar loop of std::fma, which
-// tests/tensor/fma_gemm_test.cc checks bit for bit. oneDNN 2.6.3's batched matmul computes the
-// same chains on the MLP shapes with its AVX-512 kernels (its sum post-op adds the old C
-// afterwards), so switching to this kernel left every stored result unchanged there; its AVX2
-// kernels do not on every shape, so on AVX2 machines the kernel changed results, to the ones an
-// AVX-512 machine gives. bench/micro/bm_batched_matmul.cc checks the agreement and times the two
-// (docs/engine.md, "benchtop's FMA kernel" and "The FMA kernel with AVX2").
+// blocking, the batch size or the machine) and equals a scalar loop of std::fma: the kernels of
+// every instruction-set path (kernels/, chosen at run time by kernels/dispatch.h) give the same
+// bits, which tests/tensor/fma_gemm_test.cc checks on each path the host can execute.
 #pragma once
 
 #include <cstdint>
@@ -42,17 +39,15 @@ struct FmaEpilogue {
     bool store_c = true;  // false: C is not written (with residual, when only the sum is needed)
 };
 
-// True when this build has the vector kernel (16 lanes with AVX-512, 8 lanes with AVX2 and FMA;
-// the two give the same bits); otherwise fma_gemm_batched is not available and callers use the
-// GEMM library.
+// Always true: every path has the kernel (kept for callers that still ask).
 bool fma_gemm_available();
 
-// Which kernel this build has, for benchmark reports: "AVX-512 (16 lanes)", "AVX2+FMA (8 lanes)"
-// or "none (GEMM library)".
+// The active path's kernel, for reports: "AVX-512 (16 lanes)", "AVX2+FMA (8 lanes)" or
+// "generic (scalar)".
 const char* fma_gemm_kernel_name();
 
 // For each of `batch` members i: C_i = epilogue(op(A_i) op(B_i)), row-major, X_i = X + i *
-// stride_x (a stride of 0 shares the operand). Requires fma_gemm_available().
+// stride_x (a stride of 0 shares the operand).
 void fma_gemm_batched(bool trans_a,
                       bool trans_b,
                       int64_t batch,
@@ -78,7 +73,7 @@ constexpr int64_t relu_mask_words(int64_t cols) {
 // dz = bit ? dout : 0 for a rows x cols matrix and its mask from FmaEpilogue::relu_bits (the
 // same as dout where the ReLU output y > 0, else 0). With `sums` (cols floats), also dz's
 // column sums added to it (assign: stored) in the order of add_column_sums (column_sums.h),
-// so with the same bits; the AVX2 kernel does both in one pass. Requires fma_gemm_available().
+// so with the same bits; the vector kernels do both in one pass.
 void relu_mask_backward(const uint16_t* bits,
                         const float* dout,
                         float* dz,

@@ -80,20 +80,15 @@ void gemm(bool trans_a,
           float beta,
           float* c,
           int64_t ldc) {
-    ensure_init();
+    // benchtop's own kernel, whose results do not depend on the CPU (a GEMM library's reduction
+    // order does): C = op(A) op(B), or C = C + op(A) op(B).
+    BENCHTOP_CHECK(alpha == 1.0f && (beta == 0.0f || beta == 1.0f),
+                   "gemm (float32): only alpha = 1 and beta = 0 or 1 are supported, got alpha=",
+                   alpha, " beta=", beta);
     if (m == 0 || n == 0) return;
-    const InLibrary in_library;
-#ifdef BENCHTOP_USE_ONEDNN
-    dnnl_status_t st = dnnl_sgemm(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', m, n, k, alpha, a, lda,
-                                  b, ldb, beta, c, ldc);
-    BENCHTOP_CHECK(st == dnnl_success, "gemm: oneDNN sgemm failed (status ", static_cast<int>(st),
-                   ") for m=", m, " n=", n, " k=", k);
-    return;
-#endif
-    cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
-                trans_b ? CblasTrans : CblasNoTrans, static_cast<int>(m), static_cast<int>(n),
-                static_cast<int>(k), alpha, a, static_cast<int>(lda), b, static_cast<int>(ldb),
-                beta, c, static_cast<int>(ldc));
+    FmaEpilogue ep;
+    ep.accumulate = beta == 1.0f;
+    fma_gemm_batched(trans_a, trans_b, 1, m, n, k, a, lda, 0, b, ldb, 0, c, ldc, 0, ep);
 }
 
 void gemm(bool trans_a,
@@ -120,6 +115,52 @@ void gemm(bool trans_a,
 
 namespace {
 
+// The GEMM library's sgemm (GemmPath::Library's fallback, tests and benchmarks only).
+void library_gemm(bool trans_a,
+                  bool trans_b,
+                  int64_t m,
+                  int64_t n,
+                  int64_t k,
+                  float alpha,
+                  const float* a,
+                  int64_t lda,
+                  const float* b,
+                  int64_t ldb,
+                  float beta,
+                  float* c,
+                  int64_t ldc) {
+    ensure_init();
+    if (m == 0 || n == 0) return;
+    const InLibrary in_library;
+#ifdef BENCHTOP_USE_ONEDNN
+    dnnl_status_t st = dnnl_sgemm(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', m, n, k, alpha, a, lda,
+                                  b, ldb, beta, c, ldc);
+    BENCHTOP_CHECK(st == dnnl_success, "gemm: oneDNN sgemm failed (status ", static_cast<int>(st),
+                   ") for m=", m, " n=", n, " k=", k);
+    return;
+#endif
+    cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
+                trans_b ? CblasTrans : CblasNoTrans, static_cast<int>(m), static_cast<int>(n),
+                static_cast<int>(k), alpha, a, static_cast<int>(lda), b, static_cast<int>(ldb),
+                beta, c, static_cast<int>(ldc));
+}
+
+void library_gemm(bool trans_a,
+                  bool trans_b,
+                  int64_t m,
+                  int64_t n,
+                  int64_t k,
+                  double alpha,
+                  const double* a,
+                  int64_t lda,
+                  const double* b,
+                  int64_t ldb,
+                  double beta,
+                  double* c,
+                  int64_t ldc) {
+    gemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
 template <class T>
 void gemm_members(bool trans_a,
                   bool trans_b,
@@ -138,7 +179,7 @@ void gemm_members(bool trans_a,
                   int64_t stride_c,
                   bool accumulate) {
     for (int64_t i = 0; i < batch; ++i)
-        gemm(trans_a, trans_b, m, n, k, T(1), a + i * stride_a, lda, b + i * stride_b, ldb,
+        library_gemm(trans_a, trans_b, m, n, k, T(1), a + i * stride_a, lda, b + i * stride_b, ldb,
              accumulate ? T(1) : T(0), c + i * stride_c, ldc);
 }
 
@@ -308,12 +349,12 @@ void gemv(bool trans_a,
           float beta,
           float* y,
           int64_t incy) {
-    ensure_init();
-    if (m == 0 || n == 0) return;
-    const InLibrary in_library;
-    cblas_sgemv(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, static_cast<int>(m),
-                static_cast<int>(n), alpha, a, static_cast<int>(lda), x, static_cast<int>(incx),
-                beta, y, static_cast<int>(incy));
+    // A product with one column on benchtop's kernel: x as a [len, 1] matrix (row stride incx),
+    // y as [rows, 1] (row stride incy).
+    if (trans_a)
+        gemm(true, false, n, 1, m, alpha, a, lda, x, incx, beta, y, incy);
+    else
+        gemm(false, false, m, 1, n, alpha, a, lda, x, incx, beta, y, incy);
 }
 
 void gemv(bool trans_a,
@@ -336,11 +377,7 @@ void gemv(bool trans_a,
 }
 
 const char* gemm_backend() {
-#ifdef BENCHTOP_USE_ONEDNN
-    return "oneDNN sgemm (float32), OpenBLAS dgemm (float64)";
-#else
-    return "OpenBLAS";
-#endif
+    return "benchtop FMA kernels (float32), OpenBLAS (float64)";
 }
 
 }  // namespace benchtop
