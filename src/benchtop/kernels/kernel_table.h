@@ -42,6 +42,19 @@ struct SgdArgs {
     bool first_step, nesterov;
 };
 
+// One hidden unit's gate inputs for a GRU step (ops/rnn.cc): the input and hidden projections
+// of gates r, z, n over the batch (without biases) and the unit's biases.
+template <class T>
+struct GruGateRow {
+    const T* gi_r;
+    const T* gi_z;
+    const T* gi_n;
+    const T* gh_r;
+    const T* gh_z;
+    const T* gh_n;
+    T bi_r, bi_z, bi_n, bh_r, bh_z, bh_n;
+};
+
 struct KernelTable {
     Isa isa;
     const char* name;  // for reports: "AVX-512 (16 lanes)", ...
@@ -87,6 +100,26 @@ struct KernelTable {
     void (*adam_update)(
         int64_t n, float* p, const float* g, float* m, float* v, const AdamArgs<float>& a);
     void (*sgd_update)(int64_t n, float* p, const float* g, float* buf, const SgdArgs<float>& a);
+    // The GRU's gate arithmetic over `count` batch values (kernels/gru_gates.h).
+    void (*gru_gate_forward)(int64_t count,
+                             const GruGateRow<float>& g,
+                             const float* hp,
+                             float* r,
+                             float* z,
+                             float* n,
+                             float* hn,
+                             float* h);
+    void (*gru_gate_backward)(int64_t count,
+                              const float* r,
+                              const float* z,
+                              const float* n,
+                              const float* hn,
+                              const float* hp,
+                              float* dh,
+                              float* dar,
+                              float* daz,
+                              float* dan,
+                              float* dhn);
     // out[i] = exp_approx(in[i]) (ops/fast_math.h) for 16 floats, with the path's vector exp.
     void (*exp16)(const float* in, float* out);
 };

@@ -11,6 +11,7 @@
 
 #include "benchtop/kernels/ce_rows16.h"
 #include "benchtop/kernels/gemm_out.h"
+#include "benchtop/kernels/gru_gates.h"
 #include "benchtop/kernels/kernel_table.h"
 #include "benchtop/kernels/optim_loops.h"
 
@@ -492,9 +493,17 @@ void exp16(const float* in, float* out) {
 }  // namespace
 
 extern const KernelTable kAvx2Kernels = {
-    Isa::Avx2,        "AVX2+FMA (8 lanes)", &gemm_member,
-    &pack_transposed, &relu_mask_backward,  &cross_entropy_rows16_with<&row_exps16, &row_probs16>,
-    &adam_update,     &sgd_update,          &exp16,
+    .isa = Isa::Avx2,
+    .name = "AVX2+FMA (8 lanes)",
+    .gemm_member = &gemm_member,
+    .pack_transposed = &pack_transposed,
+    .relu_mask_backward = &relu_mask_backward,
+    .cross_entropy_rows16 = &cross_entropy_rows16_with<&row_exps16, &row_probs16>,
+    .adam_update = &adam_update,
+    .sgd_update = &sgd_update,
+    .gru_gate_forward = &gru_gate_forward,
+    .gru_gate_backward = &gru_gate_backward,
+    .exp16 = &exp16,
 };
 
 }  // namespace benchtop::kernels

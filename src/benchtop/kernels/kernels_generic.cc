@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "benchtop/kernels/gemm_out.h"
+#include "benchtop/kernels/gru_gates.h"
 #include "benchtop/kernels/kernel_table.h"
 #include "benchtop/kernels/optim_loops.h"
 #include "benchtop/ops/fast_math.h"
@@ -92,9 +93,17 @@ void exp16(const float* in, float* out) {
 }  // namespace
 
 extern const KernelTable kGenericKernels = {
-    Isa::Generic, "generic (scalar)", &gemm_member, &pack_transposed, &relu_mask_backward,
-    nullptr,  // cross-entropy: ops/loss.cc's scalar loop
-    &adam_update, &sgd_update,        &exp16,
+    .isa = Isa::Generic,
+    .name = "generic (scalar)",
+    .gemm_member = &gemm_member,
+    .pack_transposed = &pack_transposed,
+    .relu_mask_backward = &relu_mask_backward,
+    .cross_entropy_rows16 = nullptr,  // ops/loss.cc's scalar loop
+    .adam_update = &adam_update,
+    .sgd_update = &sgd_update,
+    .gru_gate_forward = &gru_gate_forward,
+    .gru_gate_backward = &gru_gate_backward,
+    .exp16 = &exp16,
 };
 
 }  // namespace benchtop::kernels

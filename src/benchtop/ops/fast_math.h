@@ -7,8 +7,10 @@
 #include <cstdint>
 #include <cstring>
 
-
 namespace benchtop::detail {
+// In an unnamed namespace: each file (the kernel files too, each compiled for its own
+// instruction set) gets its own copy.
+namespace {  // NOLINT(google-build-namespaces, cert-dcl59-cpp)
 
 // exp(x) for float. Largest relative error over all floats in [ln(FLT_MIN), 88):
 // 0.87 times 2^-23 (tests/ops/fast_math_test.cc). Below ln(FLT_MIN) ~ -87.3365, where
@@ -44,6 +46,5 @@ inline float exp_approx(float x) {
     const float e = p * scale;
     return xin < kLo ? 0.0f : e;
 }
-
-
+}  // namespace
 }  // namespace benchtop::detail

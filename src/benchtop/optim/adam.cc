@@ -69,9 +69,9 @@ void Adam::step() {
                 const T* gr = e.grad.data<T>() + k * n;
                 T* m = m_[i].data<T>() + k * n;
                 T* v = v_[i].data<T>() + k * n;
-                const kernels::AdamArgs<T> args{neg_step_size, bc2_sqrt, b1_t,  one_m_b1, b2_t,
-                                                one_m_b2,      eps_t,    wd_t,  decay,
-                                                opt_.decoupled ? 2 : wd != 0 ? 1 : 0};
+                const kernels::AdamArgs<T> args{
+                    neg_step_size, bc2_sqrt, b1_t, one_m_b1, b2_t,
+                    one_m_b2,      eps_t,    wd_t, decay,    opt_.decoupled ? 2 : wd != 0 ? 1 : 0};
                 // float32 on the active kernel path (vectorised for its instruction set).
                 if constexpr (std::is_same_v<T, float>)
                     kernels::active().adam_update(n, p, gr, m, v, args);

@@ -59,8 +59,8 @@ void Sgd::step() {
                 T* p = p_all + k * n;
                 const T* gr = g_all + k * n;
                 T* b = b_all ? b_all + k * n : nullptr;
-                const kernels::SgdArgs<T> args{wd_t, mom_t, damp_t, neg_lr, steps_ == 0,
-                                               opt_.nesterov};
+                const kernels::SgdArgs<T> args{wd_t,   mom_t,       damp_t,
+                                               neg_lr, steps_ == 0, opt_.nesterov};
                 // float32 on the active kernel path (vectorised for its instruction set).
                 if constexpr (std::is_same_v<T, float>)
                     kernels::active().sgd_update(n, p, gr, b, args);
