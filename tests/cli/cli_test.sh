@@ -24,6 +24,24 @@ expect_usage() {  # expect_usage "needle" args...: exit 2, one line on stderr co
 check "list names mnist1d-baselines" bash -c "'$BT' list | grep -q '^mnist1d-baselines '"
 check "describe prints parameters" bash -c "'$BT' describe mnist1d-baselines | grep -q 'shuffle_features'"
 
+# The CPU and the kernel paths; a path forced by BENCHTOP_ISA, and bad requests.
+"$BT" info >info.txt
+check "info names the cpu and the path in use" bash -c "grep -q '^cpu: ' info.txt && grep -q '^kernel path in use: ' info.txt"
+check "--version names the kernel path" bash -c "'$BT' --version | grep -q '^kernel path: '"
+check "BENCHTOP_ISA=generic is used" bash -c "BENCHTOP_ISA=generic '$BT' info | grep -q 'in use: generic.*set by BENCHTOP_ISA'"
+BENCHTOP_ISA=avx1024 "$BT" list >out.txt 2>err.txt
+check "a bad BENCHTOP_ISA exits 2" test $? -eq 2
+check "a bad BENCHTOP_ISA names the allowed paths" grep -q "generic, avx2 or avx512" err.txt
+for isa in avx2 avx512; do
+    if grep -q "^  $isa .*unavailable" info.txt; then
+        BENCHTOP_ISA=$isa "$BT" list >out.txt 2>err.txt
+        check "an unavailable $isa exits 2" test $? -eq 2
+        check "an unavailable $isa says why" grep -q "this CPU .* has no" err.txt
+    else
+        echo "skip an unavailable $isa: this CPU executes it"
+    fi
+done
+
 # A tiny real run to create the database.
 "$BT" run mnist1d-baselines model=logistic,mlp shuffle_features=false steps=40 eval_every=20 seed=42 --db r.db \
     --out figs --quiet
@@ -56,6 +74,8 @@ check "show has test_acc column" grep -q test_acc show.txt
 "$BT" export mnist1d-baselines --db r.db --format csv >runs.csv
 check "csv has header + 2 rows" test "$(wc -l <runs.csv)" -eq 3
 check "csv header has config and summaries" bash -c "head -1 runs.csv | grep -q 'model' && head -1 runs.csv | grep -q 'test_acc'"
+check "show says where the runs ran" grep -q "^ran on: .*, kernel path .*: 2 runs" show.txt
+check "csv records the cpu and the kernel path" bash -c "head -1 runs.csv | grep -q ',cpu,kernel_path'"
 "$BT" export mnist1d-baselines --db r.db --format jsonl >runs.jsonl
 check "jsonl has 2 objects" test "$(wc -l <runs.jsonl)" -eq 2
 check "jsonl has summaries" grep -q '"summaries"' runs.jsonl

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "benchtop/core/version.h"
+#include "benchtop/kernels/dispatch.h"
 #include "benchtop/store/sqlite.h"
 #include "store/temp_dir.h"
 
@@ -39,6 +40,14 @@ RunOutcome outcome(RunState state, double wall_s, std::vector<Summary> summaries
     return o;
 }
 
+// The provenance every run records: this CPU's model and the active kernel path.
+std::string cpu() {
+    return cpu_info().model;
+}
+std::string path_name() {
+    return isa_name(kernels::active_isa());
+}
+
 // Fills `path` with the tiny store and pins its times (start 1000, finish 1010).
 void make_tiny_store(const std::string& path) {
     {
@@ -66,21 +75,31 @@ TEST(ExportCsv, TinyStoreLiterally) {
     Store store(path, Store::Mode::ReadOnly);
     std::ostringstream os;
     export_csv(store, "exp", os);
+    ASSERT_EQ(cpu().find_first_of(",\"\r\n"), std::string::npos) << "the test assumes no quoting";
+    std::string p = ",";  // appended step by step: GCC 12 warns (-Wrestrict) on "," + string
+    p.append(cpu()).append(",").append(path_name()).append(",");
     EXPECT_EQ(os.str(),
-              "run_id,experiment,run_key,depth,lr,model,note,seed,state,wall_s,acc,loss\n"
-              "1,exp,a,,0.001,\"mlp, wide\",,1,complete,1.5,nan,0.25\n"
-              "2,exp,b,2,0.01,,\"say \"\"hi\"\"\",2,diverged,2,,inf\n"
-              "3,exp,c,,0.1,cnn,,3,running,,,\n");
+              "run_id,experiment,run_key,depth,lr,model,note,seed,state,wall_s,cpu,kernel_path,acc,"
+              "loss\n"
+              "1,exp,a,,0.001,\"mlp, wide\",,1,complete,1.5" +
+                  p +
+                  "nan,0.25\n"
+                  "2,exp,b,2,0.01,,\"say \"\"hi\"\"\",2,diverged,2" +
+                  p +
+                  ",inf\n"
+                  "3,exp,c,,0.1,cnn,,3,running," +
+                  p + ",\n");
 
     std::ostringstream other;
     export_csv(store, "other", other);
     EXPECT_EQ(other.str(),
-              "run_id,experiment,run_key,k,seed,state,wall_s,q\n"
-              "4,other,z,1,9,complete,1,1\n");
+              "run_id,experiment,run_key,k,seed,state,wall_s,cpu,kernel_path,q\n"
+              "4,other,z,1,9,complete,1" +
+                  p + "1\n");
 
     std::ostringstream none;
     export_csv(store, "nothing", none);
-    EXPECT_EQ(none.str(), "run_id,experiment,run_key,seed,state,wall_s\n");
+    EXPECT_EQ(none.str(), "run_id,experiment,run_key,seed,state,wall_s,cpu,kernel_path\n");
 }
 
 TEST(ExportJsonl, TinyStoreLiterally) {
@@ -90,7 +109,8 @@ TEST(ExportJsonl, TinyStoreLiterally) {
     Store store(path, Store::Mode::ReadOnly);
     std::ostringstream os;
     export_jsonl(store, "exp", os);
-    const std::string v = std::string("\"version\":\"") + kVersion + "\"";
+    const std::string v = std::string("\"version\":\"") + kVersion + "\",\"cpu\":\"" + cpu() +
+                          "\",\"kernel_path\":\"" + path_name() + "\"";
     EXPECT_EQ(
         os.str(),
         R"({"run_id":1,"experiment":"exp","run_key":"a","config":{"lr":0.001,"model":"mlp, wide"},)"
@@ -121,18 +141,24 @@ TEST(ExportTable, TinyStoreLiterally) {
               "--  --------  -----  -----  ---------  --------  ---  ----  ------\n"
               " 1  complete      -  0.001  mlp, wide  -         nan  0.25     1.5\n"
               " 2  diverged      2   0.01  -          say \"hi\"    -   inf     2.0\n"
-              " 3  running       -    0.1  cnn        -           -     -       -\n");
+              " 3  running       -    0.1  cnn        -           -     -       -\n"
+              "ran on: " +
+                  cpu() + ", kernel path " + path_name() + ": 3 runs\n");
     EXPECT_EQ(format_runs_table(store, "exp", {"lr"}),
               "id  state        lr  acc  loss  wall_s\n"
               "--  --------  -----  ---  ----  ------\n"
               " 1  complete  0.001  nan  0.25     1.5\n"
               " 2  diverged   0.01    -   inf     2.0\n"
-              " 3  running     0.1    -     -       -\n");
+              " 3  running     0.1    -     -       -\n"
+              "ran on: " +
+                  cpu() + ", kernel path " + path_name() + ": 3 runs\n");
     // One run: nothing varies; 4 significant digits for summaries.
     EXPECT_EQ(format_runs_table(store, "other"),
               "id  state     q  wall_s\n"
               "--  --------  -  ------\n"
-              " 4  complete  1     1.0\n");
+              " 4  complete  1     1.0\n"
+              "ran on: " +
+                  cpu() + ", kernel path " + path_name() + ": 1 run\n");
     EXPECT_EQ(format_runs_table(store, "nothing"), "no runs stored for experiment nothing\n");
 }
 
@@ -140,14 +166,16 @@ TEST(ExportTable, SignificantDigitsAndEmptyStore) {
     test::TempDir dir;
     Store store(dir.file("r.db"));
     EXPECT_EQ(format_runs_table(store, ""), "no runs stored\n");
-    store.finish_run(
-        store.start_run(spec("e", "a", 0, "{}")),
-        outcome(RunState::Complete, 123.456, {{"loss", 0.123456789}, {"n", 123456.0}, {"x", 123456.5}}));
+    store.finish_run(store.start_run(spec("e", "a", 0, "{}")),
+                     outcome(RunState::Complete, 123.456,
+                             {{"loss", 0.123456789}, {"n", 123456.0}, {"x", 123456.5}}));
     // Integral values (counts) print in full, others to 4 significant digits.
     EXPECT_EQ(format_runs_table(store, "e"),
               "id  state       loss       n          x  wall_s\n"
               "--  --------  ------  ------  ---------  ------\n"
-              " 1  complete  0.1235  123456  1.235e+05   123.5\n");
+              " 1  complete  0.1235  123456  1.235e+05   123.5\n"
+              "ran on: " +
+                  cpu() + ", kernel path " + path_name() + ": 1 run\n");
 }
 
 }  // namespace

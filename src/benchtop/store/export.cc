@@ -45,8 +45,10 @@ std::string significant4(double v) {
     if (!std::isfinite(v)) return nonfinite_text(v);
     char buf[64];
     // Counts (parameters, regions, steps) print in full; other values to 4 significant digits.
-    if (v == std::floor(v) && std::abs(v) < 1e15) std::snprintf(buf, sizeof buf, "%.0f", v);
-    else std::snprintf(buf, sizeof buf, "%.4g", v);
+    if (v == std::floor(v) && std::abs(v) < 1e15)
+        std::snprintf(buf, sizeof buf, "%.0f", v);
+    else
+        std::snprintf(buf, sizeof buf, "%.4g", v);
     return buf;
 }
 
@@ -98,11 +100,12 @@ void export_csv(const Store& store, const std::string& experiment, std::ostream&
     Loaded l = load(store, experiment);
     // Column names stay unique: a config key named like a fixed column is that column, and a
     // summary named like a config key or fixed column is written "summary.<key>".
-    const std::set<std::string> fixed = {"run_id", "experiment", "run_key", "seed", "state", "wall_s"};
+    const std::set<std::string> fixed = {"run_id", "experiment", "run_key", "seed",
+                                         "state",  "wall_s",     "cpu",     "kernel_path"};
     for (const std::string& k : fixed) l.config_keys.erase(k);
     std::vector<std::string> header = {"run_id", "experiment", "run_key"};
     header.insert(header.end(), l.config_keys.begin(), l.config_keys.end());
-    header.insert(header.end(), {"seed", "state", "wall_s"});
+    header.insert(header.end(), {"seed", "state", "wall_s", "cpu", "kernel_path"});
     for (const std::string& k : l.summary_keys)
         header.push_back(fixed.count(k) || l.config_keys.count(k) ? "summary." + k : k);
     auto write_line = [&out](const std::vector<std::string>& fields) {
@@ -120,6 +123,8 @@ void export_csv(const Store& store, const std::string& experiment, std::ostream&
         row.push_back(std::to_string(r.seed));
         row.push_back(to_string(r.state));
         row.push_back(r.finished_at != 0 ? shortest(r.wall_s) : "");
+        row.push_back(r.cpu);
+        row.push_back(r.kernel_path);
         for (const std::string& k : l.summary_keys) {
             auto it = r.summaries.find(k);
             row.push_back(it == r.summaries.end() ? "" : shortest(it->second));
@@ -144,6 +149,8 @@ void export_jsonl(const Store& store, const std::string& experiment, std::ostrea
         o["started_at"] = time_or_null(r.started_at);
         o["finished_at"] = time_or_null(r.finished_at);
         o["version"] = r.version;
+        o["cpu"] = r.cpu;
+        o["kernel_path"] = r.kernel_path;
         OrderedJson summaries = OrderedJson::object();
         for (const auto& [k, v] : r.summaries)
             summaries[k] = std::isfinite(v) ? OrderedJson(v) : OrderedJson(nullptr);
@@ -240,6 +247,13 @@ std::string format_runs_table(const Store& store,
     write_line([&](size_t c) { return std::string(width[c], '-'); });
     for (size_t i = 0; i < l.runs.size(); ++i)
         write_line([&](size_t c) { return columns[c][i + 1]; });
+    // Provenance: how many runs each CPU and kernel path computed.
+    std::map<std::pair<std::string, std::string>, int64_t> where;
+    for (const RunRow& r : l.runs) ++where[{r.cpu, r.kernel_path}];
+    for (const auto& [key, count] : where)
+        os << "ran on: " << (key.first.empty() ? "(not recorded)" : key.first) << ", kernel path "
+           << (key.second.empty() ? "(not recorded)" : key.second) << ": " << count
+           << (count == 1 ? " run" : " runs") << '\n';
     return os.str();
 }
 

@@ -11,6 +11,7 @@
 
 #include "benchtop/core/error.h"
 #include "benchtop/core/version.h"
+#include "benchtop/kernels/dispatch.h"
 #include "benchtop/store/sha256.h"
 
 namespace benchtop {
@@ -229,12 +230,16 @@ RunRow read_run_row(const sql::Stmt& st) {
     r.started_at = st.int64(13);
     r.finished_at = st.int64(14);
     r.wall_s = st.real(15);
+    r.cpu = st.text(16);
+    r.kernel_path = st.text(17);
     return r;
 }
 
 constexpr const char* kRunColumns =
     "run_id, run_key, group_key, experiment, seed, config_json, state, version, error, worker, "
-    "batch_id, member, created_at, started_at, finished_at, wall_s";
+    "batch_id, member, created_at, started_at, finished_at, wall_s, "
+    "(SELECT value FROM tags t WHERE t.run_id = runs.run_id AND t.key = 'cpu'), "
+    "(SELECT value FROM tags t WHERE t.run_id = runs.run_id AND t.key = 'kernel_path')";
 
 }  // namespace
 
@@ -409,6 +414,14 @@ int64_t Store::start_run(const RunSpec& spec) {
         run_id = db_.last_insert_rowid();
     }
     insert_params(db_, run_id, cfg);
+    // Provenance, as tags: the CPU and the kernel path that compute this run (all paths give
+    // the same bits; the record lets anyone check that claim on their own results).
+    auto del_tags =
+        db_.prepare("DELETE FROM tags WHERE run_id = ?1 AND key IN ('cpu', 'kernel_path')");
+    del_tags.bind(1, run_id).run();
+    auto tag = db_.prepare("INSERT INTO tags(run_id, key, value) VALUES(?1, ?2, ?3)");
+    tag.bind_all(run_id, "cpu", cpu_info().model).run();
+    tag.bind_all(run_id, "kernel_path", isa_name(kernels::active_isa())).run();
     tx.commit();
     return run_id;
 }

@@ -68,6 +68,9 @@ struct RunRow {
     int64_t created_at = 0, started_at = 0, finished_at = 0;
     double wall_s = 0;
     std::map<std::string, double> summaries;
+    // Provenance (the tags table): the CPU's model and the kernel path (kernels/dispatch.h)
+    // of the process that ran it; empty for runs stored before they were recorded.
+    std::string cpu, kernel_path;
 };
 
 struct ArtifactRow {
