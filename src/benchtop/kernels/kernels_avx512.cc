@@ -252,10 +252,61 @@ void gemm_member(bool trans_a,
         one_member_t<false>(m, n, k, a, lda, b, ldb, out);
 }
 
-// dz = bit ? dout : 0 in strips of 16 columns (one mask word, one vector), with the column sums
-// of dz while it is in registers, in add_column_sums's order (tensor/column_sums.h): row r goes
-// to partial sum r % 4 (rows after the last group of four to the first), combined as
-// (p0 + p1) + (p2 + p3), then added to (or stored in) sums.
+// relu_mask_backward on a block of NV mask words (NV vectors of 16 columns, the last one with
+// `last` lanes): dz = bit ? dout : 0, and the column sums of dz while it is in registers, in
+// add_column_sums's order (tensor/column_sums.h): row r goes to partial sum r % 4 (rows after
+// the last group of four to the first), combined as (p0 + p1) + (p2 + p3), then added to (or
+// stored in) sums. bits, dout, dz and sums (null: no sums) start at the block.
+template <int NV>
+void mask_sums_block(const uint16_t* bits,
+                     int64_t words,
+                     const float* dout,
+                     float* dz,
+                     int64_t rows,
+                     int64_t cols,
+                     __mmask16 last,
+                     float* sums,
+                     bool assign) {
+    __m512 p[4][NV];
+#pragma GCC unroll 4
+    for (int u = 0; u < 4; ++u)
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; ++v) p[u][v] = _mm512_setzero_ps();
+    const auto row = [&](int64_t r, int u) {
+        const uint16_t* br = bits + r * words;
+        const float* d = dout + r * cols;
+        float* z = dz + r * cols;
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; ++v) {
+            const __m512 y = v == NV - 1
+                                 ? _mm512_maskz_loadu_ps(__mmask16(br[v] & last), d + v * kLanes)
+                                 : _mm512_maskz_mov_ps(br[v], _mm512_loadu_ps(d + v * kLanes));
+            if (v == NV - 1)
+                _mm512_mask_storeu_ps(z + v * kLanes, last, y);
+            else
+                _mm512_storeu_ps(z + v * kLanes, y);
+            p[u][v] = _mm512_add_ps(p[u][v], y);
+        }
+    };
+    int64_t r = 0;
+    for (; r + 4 <= rows; r += 4) {
+        row(r, 0);
+        row(r + 1, 1);
+        row(r + 2, 2);
+        row(r + 3, 3);
+    }
+    for (; r < rows; ++r) row(r, 0);
+    if (sums == nullptr) return;
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) {
+        const __mmask16 lanes = v == NV - 1 ? last : __mmask16(0xFFFF);
+        __m512 t = _mm512_add_ps(_mm512_add_ps(p[0][v], p[1][v]), _mm512_add_ps(p[2][v], p[3][v]));
+        if (!assign) t = _mm512_add_ps(_mm512_maskz_loadu_ps(lanes, sums + v * kLanes), t);
+        _mm512_mask_storeu_ps(sums + v * kLanes, lanes, t);
+    }
+}
+
+// In blocks of up to 64 columns (4 mask words), one pass over the rows each.
 void relu_mask_backward(const uint16_t* bits,
                         const float* dout,
                         float* dz,
@@ -264,36 +315,21 @@ void relu_mask_backward(const uint16_t* bits,
                         float* sums,
                         bool assign) {
     const int64_t words = (cols + kWordCols - 1) / kWordCols;
-    for (int64_t w = 0; w < words; ++w) {
-        const int64_t c0 = w * kWordCols;
-        const __mmask16 lanes = first_lanes(cols - c0);
-        const bool full = lanes == __mmask16(0xFFFF);
-        __m512 p[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(),
-                       _mm512_setzero_ps()};
-        const auto row = [&](int64_t r, int u) {
-            const __mmask16 m = __mmask16(bits[r * words + w] & lanes);
-            const float* d = dout + r * cols + c0;
-            float* z = dz + r * cols + c0;
-            const __m512 y =
-                full ? _mm512_maskz_mov_ps(m, _mm512_loadu_ps(d)) : _mm512_maskz_loadu_ps(m, d);
-            if (full)
-                _mm512_storeu_ps(z, y);
-            else
-                _mm512_mask_storeu_ps(z, lanes, y);
-            p[u] = _mm512_add_ps(p[u], y);
+    for (int64_t w = 0; w < words; w += 4) {
+        const int64_t nv = words - w < 4 ? words - w : 4, c0 = w * kWordCols;
+        const __mmask16 last = first_lanes(cols - (w + nv - 1) * kWordCols);
+        float* const sums_w = sums ? sums + c0 : nullptr;
+        const auto run = [&](auto block) {
+            block(bits + w, words, dout + c0, dz + c0, rows, cols, last, sums_w, assign);
         };
-        int64_t r = 0;
-        for (; r + 4 <= rows; r += 4) {
-            row(r, 0);
-            row(r + 1, 1);
-            row(r + 2, 2);
-            row(r + 3, 3);
-        }
-        for (; r < rows; ++r) row(r, 0);
-        if (sums == nullptr) continue;
-        __m512 s = _mm512_add_ps(_mm512_add_ps(p[0], p[1]), _mm512_add_ps(p[2], p[3]));
-        if (!assign) s = _mm512_add_ps(_mm512_maskz_loadu_ps(lanes, sums + c0), s);
-        _mm512_mask_storeu_ps(sums + c0, lanes, s);
+        if (nv == 4)
+            run(mask_sums_block<4>);
+        else if (nv == 3)
+            run(mask_sums_block<3>);
+        else if (nv == 2)
+            run(mask_sums_block<2>);
+        else
+            run(mask_sums_block<1>);
     }
 }
 
