@@ -202,18 +202,10 @@ void gru_backward_member(const GruMember<T>& m,
         if (s > 0) gemm(true, false, H, B, G, T(1), m.w_hh, H, dgh + s * B, LB, T(1), dh, B);
     }
     if (gr.w_hh && L > 1) {  // step 0 started from the zero state: no W_hh term
-        // dW_hh [G, H] = dgh [G, (L-1)B] x hp^T, as one gemv per column j (row j of the hp
-        // plane is contiguous over the steps) while H is small: sgemm's packing dominates at
-        // N = H (G = 18, H = 6, (L-1)B = 3900: sgemm ~38 us alone; the gemvs cut the MNIST-1D
-        // GRU training step from 0.48-0.50 to 0.435-0.447 ms).
-        if (H <= 8) {
-            for (int64_t j = 0; j < H; ++j)
-                gemv(false, G, (L - 1) * B, T(1), dgh + B, LB, sp.at(kHp, 1) + j * sp.ld(), 1, T(1),
-                     gr.w_hh + j, H);
-        } else {
-            gemm(false, true, G, H, (L - 1) * B, T(1), dgh + B, LB, sp.at(kHp, 1), sp.ld(), T(1),
-                 gr.w_hh, H);
-        }
+        // dW_hh [G, H] = dgh [G, (L-1)B] x hp^T: one product (each element one in-order chain
+        // over the steps; a gemv per column j computed the same chains, one column at a time).
+        gemm(false, true, G, H, (L - 1) * B, T(1), dgh + B, LB, sp.at(kHp, 1), sp.ld(), T(1),
+             gr.w_hh, H);
     }
     auto row_sums = [&](const T* mat, T* db) {
         for (int64_t g = 0; g < G; ++g) db[g] += row_sum(mat + g * LB, LB);
