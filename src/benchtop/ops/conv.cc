@@ -5,12 +5,11 @@
 #include "benchtop/ops/conv.h"
 
 #include <algorithm>
-#include <bit>
 #include <cmath>
 #include <cstring>
 #include <limits>
-#include <type_traits>
 
+#include "benchtop/ops/select.h"
 #include "benchtop/tensor/gemm.h"
 
 namespace benchtop {
@@ -110,15 +109,9 @@ T row_sum(const T* r, int64_t n) {
 // span two vectors (AVX2, or AVX-512 tuned for 256-bit vectors as -march=sapphirerapids is):
 // the upper vector's select used the union of both halves' masks, so the conv bias and input
 // gradients were wrong (tests/ops/conv_test.cc, Conv1dClb.FusedReluBackwardEqualsScalarReference).
-// The select is written on the bits (dy where y > 0, else +0), which the compiler vectorises
-// for any x86-64 (a ?: select needs SSE4.1's blend).
 template <class T>
 T relu_mask_row_sum(const T* __restrict y, const T* __restrict dy, T* __restrict dz, int64_t n) {
-    using U = std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>;
-    for (int64_t i = 0; i < n; ++i) {
-        const U keep = U(0) - U(y[i] > T(0));
-        dz[i] = std::bit_cast<T>(std::bit_cast<U>(dy[i]) & keep);
-    }
+    for (int64_t i = 0; i < n; ++i) dz[i] = detail::where_positive(y[i], dy[i]);  // ops/select.h
     return row_sum(dz, n);
 }
 

@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "benchtop/ops/broadcast.h"
+#include "benchtop/ops/select.h"
 
 namespace benchtop {
 
@@ -255,11 +256,11 @@ void unary_backward_t(Graph& g, const Node& n) {
     T* dx = g.grad_for_write(n.inputs[0], &overwrite).data<T>();
     T p0 = static_cast<T>(n.farg[0]), p1 = static_cast<T>(n.farg[1]);
     int64_t total = g.node(n.id).value.numel();
-    if constexpr (OP == UOp::Relu) {  // hot path: branch-free select
+    if constexpr (OP == UOp::Relu) {  // hot path: branch-free select (ops/select.h)
         if (overwrite)
-            for (int64_t i = 0; i < total; ++i) dx[i] = x[i] > T(0) ? dy[i] : T(0);
+            for (int64_t i = 0; i < total; ++i) dx[i] = detail::where_positive(x[i], dy[i]);
         else
-            for (int64_t i = 0; i < total; ++i) dx[i] += x[i] > T(0) ? dy[i] : T(0);
+            for (int64_t i = 0; i < total; ++i) dx[i] += detail::where_positive(x[i], dy[i]);
     } else if (overwrite) {
         for (int64_t i = 0; i < total; ++i) dx[i] = dy[i] * uderiv<OP>(x[i], y[i], p0, p1);
     } else {
