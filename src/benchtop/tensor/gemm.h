@@ -1,8 +1,10 @@
 // GEMM wrapper: C = alpha * op(A) * op(B) + beta * C, row-major, float and double.
-// op(X) = X or X^T. Backed by the BLAS chosen at configure time (BENCHTOP_BLAS, see
-// docs/engine.md for the measurement behind the choice). The library is pinned to one
-// thread: benchtop parallelises across members and runs, never inside a small GEMM, which
-// also keeps results independent of the thread count.
+// op(X) = X or X^T. float32 runs on benchtop's own kernels (tensor/fma_gemm.h: each element one
+// in-order chain of fused multiply-adds, so the same bits on every CPU and kernel path; alpha
+// must be 1 and beta 0 or 1); float64 (gradient checks, linear-region counts) on OpenBLAS, and
+// GemmPath::Library on the BLAS chosen at configure time (BENCHTOP_BLAS, docs/engine.md). The
+// library is pinned to one thread: benchtop parallelises across members and runs, never inside
+// a small GEMM, which also keeps results independent of the thread count.
 #pragma once
 
 #include <cstdint>
@@ -36,10 +38,10 @@ void gemm(bool trans_a,
           double* c,
           int64_t ldc);
 
-// Which implementation gemm_batched uses for float32: Default (benchtop's FMA kernel where the
-// build has it, otherwise the library) or Library: with oneDNN, one execution of a batched matmul
-// primitive (accumulation as its sum post-op), created once per problem and kept in a small
-// per-thread cache, otherwise a loop over the members. Library results need not equal gemm() on
+// Which implementation gemm_batched uses for float32: Default (benchtop's FMA kernel) or
+// Library: with oneDNN, one execution of a batched matmul primitive (accumulation as its sum
+// post-op), created once per problem and kept in a small per-thread cache, otherwise a loop of
+// the library's sgemm over the members. Library results need not equal gemm() on
 // the same member (on the MLP shapes they do with oneDNN 2.6.3; on e.g. 7x3x5 they do not).
 // Library is for tests and benchmarks.
 enum class GemmPath { Default, Library };
@@ -47,9 +49,9 @@ enum class GemmPath { Default, Library };
 // For each of `batch` members i: C_i = op(A_i) * op(B_i), or C_i += op(A_i) * op(B_i) with
 // `accumulate`, where X_i = X + i * stride_x (stride_a or stride_b may be 0 for an operand shared
 // by all members). Member i's result does not depend on the batch size, bit for bit
-// (tests/tensor/gemm_test.cc). float32 runs on benchtop's FMA kernel where the build has it
-// (fma_gemm.h: each element one in-order chain of FMAs, the old C added after, so the result
-// depends on the operands only), otherwise through the library (see GemmPath).
+// (tests/tensor/gemm_test.cc). float32 runs on benchtop's FMA kernel (fma_gemm.h: each element
+// one in-order chain of FMAs, the old C added after, so the result depends on the operands
+// only), or with GemmPath::Library through the library.
 void gemm_batched(bool trans_a,
                   bool trans_b,
                   int64_t batch,
@@ -91,9 +93,8 @@ void gemm_batched(bool trans_a,
 // allocations.
 bool in_gemm_library();
 
-// y = alpha * op(A) x + beta * y, A [m, n] row-major (op(A) = A or A^T), always OpenBLAS.
-// For GEMMs with one output column and a long inner dimension, where sgemm's packing costs
-// several times the arithmetic (rnn.cc's input-weight gradient: 20 us vs 3.6 us).
+// y = alpha * op(A) x + beta * y, A [m, n] row-major (op(A) = A or A^T): float32 as a one-column
+// gemm on benchtop's kernel (alpha 1, beta 0 or 1), float64 on OpenBLAS.
 void gemv(bool trans_a,
           int64_t m,
           int64_t n,
