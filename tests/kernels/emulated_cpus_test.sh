@@ -6,6 +6,7 @@
 # wrote them, whatever this host's own CPU.
 #   tests/kernels/emulated_cpus_test.sh path/to/benchtop path/to/benchtop_tests
 set -u
+unset BENCHTOP_ISA  # each check chooses its own path
 BT=$(realpath "$1")
 TESTS=$(realpath "$2")
 if ! command -v qemu-x86_64 >/dev/null; then
