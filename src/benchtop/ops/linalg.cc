@@ -166,7 +166,7 @@ void linear_backward_t(Graph& g, const Node& n) {
         bool fresh = overwrite;
         bool fused = false;
         if constexpr (std::is_same_v<T, float>) {
-            if (residual && fresh && fma_gemm_available()) {
+            if (residual && fresh) {
                 // dx = dout + dy w in the kernel's stores: the same sum as the copy followed by
                 // the accumulating product below.
                 FmaEpilogue ep;
@@ -307,10 +307,10 @@ Var linear_impl(const char* op, Var x, Var w, Var b, bool relu_out, bool residua
     }
     Graph& g = *x.g;
     Tensor out = g.make_tensor(dims, x.dtype());
-    // With the FMA kernel a ReLU layer keeps its gradient mask as bits for backward (one
-    // 16-bit word per 16 outputs of a row). Otherwise the residual op runs the GEMM into the
+    // float32 runs on the FMA kernel: a ReLU layer keeps its gradient mask as bits for backward
+    // (one 16-bit word per 16 outputs of a row). float64: the residual op runs the GEMM into the
     // ReLU output (kept for backward), then writes out = x + relu(...).
-    const bool fused = x.dtype() == DType::F32 && fma_gemm_available();
+    const bool fused = x.dtype() == DType::F32;
     const int64_t mask_words = d.N * relu_mask_words(d.O);  // per member
     Tensor bits = fused && (relu_out || residual)
                       ? g.make_tensor(Shape({(d.K * mask_words + 1) / 2}), DType::I32)

@@ -213,17 +213,9 @@ void gru_backward_member(const GruMember<T>& m,
     if (gr.b_hh) row_sums(dgh, gr.b_hh);
     if (gr.b_ih) row_sums(dgi, gr.b_ih);
     if (gr.w_ih || gr.x) transpose_input(m.x, d, xt);
-    if (gr.w_ih) {
-        if (I == 1)  // a matrix-vector product: gemv (sgemm's packing dominates at N = 1)
-            gemv(false, G, LB, T(1), dgi, LB, xt, 1, T(1), gr.w_ih, 1);
-        else
-            gemm(false, false, G, I, LB, T(1), dgi, LB, xt, I, T(1), gr.w_ih, I);
-    }
+    if (gr.w_ih) gemm(false, false, G, I, LB, T(1), dgi, LB, xt, I, T(1), gr.w_ih, I);
     if (gr.x) {
-        if (I == 1)  // [L*B, 1]
-            gemv(true, G, LB, T(1), dgi, LB, m.w_ih, 1, T(0), dxt, 1);
-        else
-            gemm(true, false, LB, I, G, T(1), dgi, LB, m.w_ih, I, T(0), dxt, I);  // [L*B, I]
+        gemm(true, false, LB, I, G, T(1), dgi, LB, m.w_ih, I, T(0), dxt, I);  // [L*B, I]
         for (int64_t b = 0; b < B; ++b)
             for (int64_t t = 0; t < L; ++t)
                 for (int64_t i = 0; i < I; ++i) {

@@ -5,10 +5,6 @@
 
 namespace benchtop {
 
-bool fma_gemm_available() {
-    return true;
-}
-
 const char* fma_gemm_kernel_name() {
     return kernels::active().name;
 }

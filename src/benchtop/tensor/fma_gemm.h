@@ -39,9 +39,6 @@ struct FmaEpilogue {
     bool store_c = true;  // false: C is not written (with residual, when only the sum is needed)
 };
 
-// Always true: every path has the kernel (kept for callers that still ask).
-bool fma_gemm_available();
-
 // The active path's kernel, for reports: "AVX-512 (16 lanes)", "AVX2+FMA (8 lanes)" or
 // "generic (scalar)".
 const char* fma_gemm_kernel_name();

@@ -282,7 +282,7 @@ void gemm_batched(bool trans_a,
                   bool accumulate,
                   GemmPath path) {
     if (batch <= 0 || m == 0 || n == 0) return;
-    if (path == GemmPath::Default && fma_gemm_available()) {
+    if (path == GemmPath::Default) {
         FmaEpilogue ep;
         ep.accumulate = accumulate;
         fma_gemm_batched(trans_a, trans_b, batch, m, n, k, a, lda, stride_a, b, ldb, stride_b, c,
