@@ -99,6 +99,46 @@ INSTANTIATE_TEST_SUITE_P(AllModels, ClassifierStack,
                                             ::testing::Bool(), ::testing::ValuesIn(kAllIsas)),
                          stack_test_name);
 
+// A member that fits its training set stops there (stop_member_when_fit): its curve ends at the
+// fit and is the same alone as in a stack with a member that keeps training; step decay halves
+// the learning rate on schedule (the decayed run differs from the undecayed one only after it).
+TEST(Classifier, StopWhenFitAndStepDecayArePerMember) {
+    ClassifierSpec spec;
+    spec.kind = ModelKind::DeepMlp;
+    spec.width = 64;
+    spec.depth = 2;
+    Toy d = toy_data(40, 20, 40);
+    auto run = [&](std::vector<uint64_t> seeds, std::vector<double> lrs, int64_t decay_every) {
+        ParamSet ps(static_cast<int64_t>(seeds.size()));
+        add_classifier_params(ps, spec);
+        init_torch_default(ps, seeds);
+        TrainOptions o;
+        o.steps = 400;
+        o.batch = 40;
+        o.eval_every = 1;
+        o.optimizer = OptimizerKind::Sgd;
+        o.lr = lrs;
+        o.seeds = seeds;
+        o.stop_member_when_fit = decay_every == 0;
+        o.lr_decay_every = decay_every;
+        o.lr_decay = 0.5;
+        return train_classifier(ps, spec, {&d.x_train, &d.y_train, &d.x_test, &d.y_test}, o);
+    };
+    std::vector<MemberCurve> pair = run({4, 9}, {0.05, 1e-4}, 0), alone = run({4}, {0.05}, 0);
+    ASSERT_GE(pair[0].fit_at, 1);
+    EXPECT_EQ(pair[1].fit_at, -1) << "a tiny learning rate cannot fit in 400 steps";
+    EXPECT_EQ(pair[0].steps.back(), pair[0].fit_at);
+    EXPECT_EQ(pair[0].train_acc.back(), 1.0);
+    EXPECT_EQ(pair[1].steps.back(), 400);
+    expect_same(pair[0], alone[0]);
+    EXPECT_EQ(alone[0].fit_at, pair[0].fit_at);
+
+    std::vector<MemberCurve> decayed = run({4}, {0.05}, 10), plain = run({4}, {0.05}, 1000);
+    // Steps 0..9 use the full rate, step 10 the halved one (evaluations follow each step).
+    for (size_t i = 0; i < 10; ++i) EXPECT_EQ(decayed[0].train_loss[i], plain[0].train_loss[i]) << "step " << i;
+    EXPECT_NE(decayed[0].train_loss[10], plain[0].train_loss[10]);
+}
+
 TEST(Classifier, DivergenceIsRecordedPerMember) {
     ClassifierSpec spec;
     spec.kind = ModelKind::Mlp;

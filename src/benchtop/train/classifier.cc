@@ -139,7 +139,8 @@ std::vector<MemberCurve> train_classifier(ParamSet& ps, const ClassifierSpec& sp
         EvalResult te = evaluate_classifier(ps, spec, *data.x_test, *data.y_test);
         for (int64_t k = 0; k < K; ++k) {
             MemberCurve& c = curves[size_t(k)];
-            if (c.diverged_at >= 0) continue;
+            if (c.diverged_at >= 0 || (o.stop_member_when_fit && c.fit_at >= 0)) continue;
+            if (c.fit_at < 0 && tr.acc[size_t(k)] == 1.0) c.fit_at = step;
             c.steps.push_back(step);
             c.train_loss.push_back(tr.loss[size_t(k)]);
             c.train_acc.push_back(tr.acc[size_t(k)]);
@@ -148,9 +149,32 @@ std::vector<MemberCurve> train_classifier(ParamSet& ps, const ClassifierSpec& sp
         }
     };
 
+    // Learning rates of step s: decayed, and 0 for members that stopped.
+    BENCHTOP_CHECK(o.lr_decay_every >= 0, "train_classifier: lr_decay_every must be >= 0");
+    o.lr.check(K, "train_classifier: lr");
+    std::vector<double> lr_now(static_cast<size_t>(K));
+    auto lr_at = [&](int64_t s) {
+        const double f = o.lr_decay_every > 0 ? std::pow(o.lr_decay, double(s / o.lr_decay_every)) : 1.0;
+        for (int64_t k = 0; k < K; ++k) {
+            const MemberCurve& c = curves[size_t(k)];
+            lr_now[size_t(k)] = (o.stop_member_when_fit && c.fit_at >= 0) ? 0.0 : o.lr[k] * f;
+        }
+        return PerMember(lr_now);
+    };
+    const bool variable_lr = o.lr_decay_every > 0 || o.stop_member_when_fit;
+
     Graph g;
     const int64_t steps_per_epoch = (N + o.batch - 1) / o.batch;
     for (int64_t s = 0; s <= o.steps; ++s) {
+        if (o.stop_member_when_fit) {
+            bool all_done = true;
+            for (const MemberCurve& c : curves) all_done = all_done && (c.fit_at >= 0 || c.diverged_at >= 0);
+            if (all_done) break;
+        }
+        if (variable_lr) {
+            if (adam) adam->set_lr(lr_at(s));
+            else sgd->set_lr(lr_at(s));
+        }
         Var input;
         Tensor labels;
         if (o.shuffle_each_epoch) {

@@ -60,6 +60,14 @@ struct TrainOptions {
     PerMember momentum = 0.0;      // SGD only
     PerMember weight_decay = 0.0;
     bool shuffle_each_epoch = false;
+    // Step decay: after every lr_decay_every steps (0: never) each member's lr is multiplied by
+    // lr_decay (torch.optim.lr_scheduler.StepLR stepped once per epoch, in steps).
+    int64_t lr_decay_every = 0;
+    double lr_decay = 1.0;
+    // A member whose training error is zero at an evaluation stops there: its learning rate
+    // becomes 0 and its curve ends; the loop ends once every member has stopped (or diverged).
+    // A member's result does not depend on the others in its stack.
+    bool stop_member_when_fit = false;
     std::vector<uint64_t> seeds;   // one per member: data order streams (and nothing else)
     // Called after each step with the number of steps done so far; may throw to stop.
     std::function<void(int64_t)> on_step;
@@ -69,6 +77,7 @@ struct MemberCurve {
     std::vector<int64_t> steps;
     std::vector<double> train_loss, train_acc, test_loss, test_acc;
     int64_t diverged_at = -1;      // first step whose training loss was not finite
+    int64_t fit_at = -1;           // first evaluated step with zero training error
     double final_batch_loss = 0;
 };
 
