@@ -9,12 +9,16 @@ const Experiment& mnist1d_baselines_experiment();
 const Experiment& double_descent_experiment();
 const Experiment& linear_regions_experiment();
 const Experiment& memorization_experiment();
+const Experiment& init_scale_experiment();
+const Experiment& trainability_experiment();
 
 const std::vector<const Experiment*>& all_experiments() {
     static const std::vector<const Experiment*> list = {&mnist1d_baselines_experiment(),
                                                           &double_descent_experiment(),
                                                           &linear_regions_experiment(),
-                                                          &memorization_experiment()};
+                                                          &memorization_experiment(),
+                                                          &init_scale_experiment(),
+                                                          &trainability_experiment()};
     return list;
 }
 

@@ -123,8 +123,9 @@ void validate(const Figure& f) {
             const Image& im = *p.image;
             BENCHTOP_CHECK(im.nx >= 2 && im.ny >= 2, pn,
                            ": image must be at least 2x2, got nx=", im.nx, " ny=", im.ny);
-            BENCHTOP_CHECK(static_cast<int64_t>(im.ids.size()) == im.nx * im.ny, pn, ": image has ",
-                           im.ids.size(), " ids but nx*ny = ", im.nx, "*", im.ny, " = ",
+            const size_t cells = im.rgb.empty() ? im.ids.size() : im.rgb.size();
+            BENCHTOP_CHECK(static_cast<int64_t>(cells) == im.nx * im.ny, pn, ": image has ", cells,
+                           im.rgb.empty() ? " ids" : " colours", " but nx*ny = ", im.nx, "*", im.ny, " = ",
                            im.nx * im.ny);
             BENCHTOP_CHECK(std::isfinite(im.x0) && std::isfinite(im.x1) && im.x0 < im.x1 &&
                                std::isfinite(im.y0) && std::isfinite(im.y1) && im.y0 < im.y1,
@@ -297,9 +298,14 @@ std::string panel_script(const Panel& p, size_t pi, DataWriter& data) {
         for (int64_t j = 0; j < im.ny; ++j) {
             if (j > 0) data.gap();
             for (int64_t i = 0; i < im.nx; ++i) {
-                const int64_t id = im.ids[static_cast<size_t>(j * im.nx + i)];
-                const uint32_t c =
-                    kIdPalette[static_cast<size_t>(((id % n_colors) + n_colors) % n_colors)];
+                const auto cell = static_cast<size_t>(j * im.nx + i);
+                uint32_t c = 0;
+                if (!im.rgb.empty()) {
+                    c = im.rgb[cell];
+                } else {
+                    const int64_t id = im.ids[cell];
+                    c = kIdPalette[static_cast<size_t>(((id % n_colors) + n_colors) % n_colors)];
+                }
                 data.row({im.x0 + (static_cast<double>(i) + 0.5) * dx,
                           im.y0 + (static_cast<double>(j) + 0.5) * dy, static_cast<double>(c >> 16),
                           static_cast<double>((c >> 8) & 0xff), static_cast<double>(c & 0xff)});
@@ -530,6 +536,22 @@ std::string trim(std::string s) {
 }
 
 }  // namespace
+
+uint32_t heat_color(double t) {
+    // Viridis at t = 0, 0.25, 0.5, 0.75, 1.
+    static const uint32_t anchors[] = {0x440154, 0x3b528b, 0x21918c, 0x5ec962, 0xfde725};
+    if (!(t > 0)) t = 0;  // NaN too
+    if (t > 1) t = 1;
+    const double u = t * 4;
+    const auto i = std::min<size_t>(3, static_cast<size_t>(u));
+    const double f = u - static_cast<double>(i);
+    uint32_t out = 0;
+    for (int shift : {16, 8, 0}) {
+        const double a = (anchors[i] >> shift) & 0xff, b = (anchors[i + 1] >> shift) & 0xff;
+        out |= static_cast<uint32_t>(std::lround(a + f * (b - a))) << shift;
+    }
+    return out;
+}
 
 bool gnuplot_available() {
     return !find_gnuplot().empty();

@@ -39,7 +39,12 @@ struct Image {
     int64_t nx = 0, ny = 0;
     double x0 = 0, x1 = 1, y0 = 0, y1 = 1;
     std::vector<int64_t> ids;
+    // Optional: colours 0xRRGGBB per cell (same layout), used instead of ids (a heat map).
+    std::vector<uint32_t> rgb;
 };
+// A colour for t in [0, 1] on a perceptually ordered dark-to-light scale (viridis' anchors,
+// linearly interpolated), for heat maps.
+uint32_t heat_color(double t);
 
 struct Panel {
     std::string title, xlabel, ylabel;
