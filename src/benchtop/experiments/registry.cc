@@ -11,6 +11,7 @@ const Experiment& linear_regions_experiment();
 const Experiment& memorization_experiment();
 const Experiment& init_scale_experiment();
 const Experiment& trainability_experiment();
+const Experiment& implicit_regularization_experiment();
 
 const std::vector<const Experiment*>& all_experiments() {
     static const std::vector<const Experiment*> list = {&mnist1d_baselines_experiment(),
@@ -18,7 +19,8 @@ const std::vector<const Experiment*>& all_experiments() {
                                                           &linear_regions_experiment(),
                                                           &memorization_experiment(),
                                                           &init_scale_experiment(),
-                                                          &trainability_experiment()};
+                                                          &trainability_experiment(),
+                                                          &implicit_regularization_experiment()};
     return list;
 }
 

@@ -232,7 +232,7 @@ std::vector<std::string> Trainability::draw(const Store& store, const std::strin
     fig.panel_width = 420;
     fig.panel_height = 340;
     Panel bands;
-    bands.title = "Width of the trainable band (loss < 1)";
+    bands.title = "Width of the trainable band (final loss < 0.8 ln 10)";
     bands.xlabel = "depth (hidden blocks)";
     bands.ylabel = "decades of init scale";
     bands.logx = true;
@@ -254,7 +254,7 @@ std::vector<std::string> Trainability::draw(const Store& store, const std::strin
         band.label = title;
         for (const auto& [d, by_scale] : by_depth) {
             band.x.push_back(double(d));
-            band.y.push_back(band_decades(by_scale, 1.0));
+            band.y.push_back(band_decades(by_scale, kTrainableLoss));
         }
         bands.series.push_back(band);
         if (scales.size() < 2 || depths.size() < 2) continue;

@@ -23,6 +23,11 @@ using TrainabilityMap = std::map<TrainabilityVariant, std::map<int64_t, std::map
 
 TrainabilityMap trainability_map(const Store& store);
 
+// Final training loss below which a cell counts as trained: 0.8 ln 10, i.e. training removed at
+// least a fifth of the chance-level loss within the budget (an absolute bar such as 1.5 would
+// call a one-layer net under Adam at lr 1e-3 untrainable: it reaches only 1.53-1.66 in 400 steps).
+constexpr double kTrainableLoss = 0.8 * 2.302585092994046;
+
 // A cell is trainable when no seed diverged and its final loss is below `threshold`.
 bool trainable(const TrainabilityCell& c, double threshold);
 // Width of the trainable band at one depth: log10 of the largest over the smallest trainable
