@@ -136,6 +136,29 @@ TEST(Sharpness, PowerIterationFindsTheLargestEigenvalue) {
     }
 }
 
+// Away from a minimum the largest-magnitude eigenvalue can be negative: the shifted second run
+// still returns the largest one. Loss -CE (maximising the likelihood's negative) has Hessian -H,
+// whose largest eigenvalue is minus the smallest of H.
+TEST(Sharpness, LargestAlgebraicEigenvalueOfAnIndefiniteOrNegativeHessian) {
+    Problem pr;
+    GradientOracle base = pr.oracle();
+    GradientOracle negated = [&](ParamSet& p) {
+        std::vector<double> l = base(p);
+        for (ParamSet::Entry& e : p.entries())
+            for (int64_t j = 0; j < e.grad.numel(); ++j) e.grad.data<double>()[j] = -e.grad.data<double>()[j];
+        return l;
+    };
+    SharpnessResult r = top_hessian_eigenvalue(pr.ps, negated, {.iterations = 400, .eps = 1e-4, .seed = 1});
+    SharpnessResult magnitude =
+        top_hessian_eigenvalue(pr.ps, negated, {.iterations = 400, .eps = 1e-4, .seed = 1, .largest_algebraic = false});
+    for (int64_t k = 0; k < kK; ++k) {
+        // The softmax-regression Hessian is singular (the logits' sum is free): its smallest
+        // eigenvalue is 0, so -H's largest is 0, and its largest-magnitude one is -lambda_max(H).
+        EXPECT_LT(magnitude.eigenvalue[size_t(k)], -0.4);
+        EXPECT_NEAR(r.eigenvalue[size_t(k)], 0.0, 1e-5);
+    }
+}
+
 TEST(Sharpness, ConvertParamsKeepsNamesShapesAndValues) {
     ParamSet ps(3);
     Tensor& w = ps.add("a", {2, 5});

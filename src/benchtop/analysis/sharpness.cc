@@ -116,11 +116,26 @@ SharpnessResult top_hessian_eigenvalue(ParamSet& ps, const GradientOracle& grad,
             });
     };
     normalise(v);
+    const Direction start = v;
     SharpnessResult r;
     r.eigenvalue.assign(size_t(K), 0.0);
     r.last_change.assign(size_t(K), 0.0);
+    std::vector<double> shift(static_cast<size_t>(K), 0.0);
+    // v <- (H - shift) v, and the Rayleigh quotient of H - shift.
+    auto iterate = [&]() {
     for (int it = 0; it < o.iterations; ++it) {
         Direction hv = hessian_vector_product(ps, grad, v, o.eps);
+        for (size_t i = 0; i < hv.size(); ++i)
+            dispatch_float(hv[i].dtype(), "top_hessian_eigenvalue", [&](auto tag) {
+                using T = decltype(tag);
+                T* p = hv[i].template data<T>();
+                const T* q = v[i].template data<T>();
+                for_members(hv[i], K, [&](int64_t k, int64_t off, int64_t n) {
+                    const auto sk = static_cast<T>(shift[size_t(k)]);
+                    if (sk != 0)
+                        for (int64_t j = off; j < off + n; ++j) p[j] -= sk * q[j];
+                });
+            });
         std::vector<double> lambda = member_dot(v, hv);
         for (int64_t k = 0; k < K; ++k) {
             const double prev = r.eigenvalue[size_t(k)];
@@ -129,6 +144,28 @@ SharpnessResult top_hessian_eigenvalue(ParamSet& ps, const GradientOracle& grad,
         }
         v = std::move(hv);
         normalise(v);
+    }
+    };
+    iterate();
+    if (o.largest_algebraic) {
+        bool any_negative = false;
+        for (int64_t k = 0; k < K; ++k) {
+            shift[size_t(k)] = std::min(0.0, r.eigenvalue[size_t(k)]);
+            any_negative = any_negative || shift[size_t(k)] < 0;
+        }
+        if (any_negative) {
+            std::vector<double> first = r.eigenvalue, first_change = r.last_change;
+            v = start;
+            iterate();
+            for (int64_t k = 0; k < K; ++k) {
+                if (shift[size_t(k)] == 0) {  // already positive: keep the first run's result
+                    r.eigenvalue[size_t(k)] = first[size_t(k)];
+                    r.last_change[size_t(k)] = first_change[size_t(k)];
+                } else {
+                    r.eigenvalue[size_t(k)] += shift[size_t(k)];
+                }
+            }
+        }
     }
     return r;
 }

@@ -30,6 +30,9 @@ struct SharpnessOptions {
     int iterations = 20;
     double eps = 1e-4;     // step of the central difference along a unit vector
     uint64_t seed = 0;     // start vector: Gaussian, Rng(stream_key(seed, k, Purpose::Other)) for member k
+    // Power iteration finds the eigenvalue of largest magnitude. Away from a minimum that can be
+    // negative; then a second run on H - lambda I (all eigenvalues >= 0) finds the largest one.
+    bool largest_algebraic = true;
 };
 
 struct SharpnessResult {
@@ -37,8 +40,8 @@ struct SharpnessResult {
     std::vector<double> last_change;  // per member: |change of the estimate| / |estimate| in the last step
 };
 
-// Power iteration on H_k for every member (the eigenvalue of largest magnitude; at a minimum the
-// largest). ps's values are unchanged.
+// Power iteration on H_k for every member: the largest eigenvalue (see largest_algebraic).
+// ps's values are unchanged.
 SharpnessResult top_hessian_eigenvalue(ParamSet& ps, const GradientOracle& grad, const SharpnessOptions& options);
 
 // Per member, the dot product of two directions and the squared norm of one.

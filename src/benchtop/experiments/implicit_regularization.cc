@@ -5,7 +5,8 @@
 // Understanding Deep Learning, 2023, section 9.2 and fig. 9.5; Keskar et al., "On large-batch
 // training for deep learning: generalization gap and sharp minima", ICLR 2017; Smith et al.,
 // "On the origin of implicit regularization in stochastic gradient descent", ICLR 2021).
-// Every run moves the same distance: distance / lr steps.
+// Every run moves the same distance, distance / lr steps, and minibatch runs at least min_epochs
+// epochs (enough to fit the training set).
 #include "benchtop/experiments/implicit_regularization.h"
 
 #include <algorithm>
@@ -62,9 +63,11 @@ public:
                   .max = 1e7, .help = "minibatch size (reshuffled every epoch, per seed); train_examples = full batch"})
             .real("distance", 600, 0.0, 1e9,
                   "lr x steps: every run takes distance / lr steps (Prince fig 9.5 uses 6000)", true)
+            .integer("min_epochs", 100, 0, 1e7,
+                     "minibatch runs take at least this many epochs, so that they too fit the training set")
             .integer("num_samples", 8000, 20, 1e7, "MNIST-1D examples generated")
             .integer("train_examples", 4000, 10, 1e7, "the first this many examples train, the rest test")
-            .integer("power_iterations", 20, 1, 10000, "power-iteration steps for the sharpness")
+            .integer("power_iterations", 30, 1, 10000, "power-iteration steps for the sharpness")
             .integer("data_seed", 42, 0, 4294967295.0, "seed of the MNIST-1D generator")
             .add({.name = "seed", .type = ParamType::Int, .default_value = 0, .min = 0, .max = 9e15,
                   .help = "seed of initialisation, batch order and the power iteration's start"});
@@ -81,7 +84,10 @@ public:
     std::vector<std::string> show_keys() const override { return {"width", "lr", "batch", "seed"}; }
 
     static int64_t steps_of(const Json& c) {
-        return std::max<int64_t>(1, std::llround(c["distance"].get<double>() / c["lr"].get<double>()));
+        const int64_t n = c["train_examples"].get<int64_t>(), b = c["batch"].get<int64_t>();
+        const int64_t by_distance = std::llround(c["distance"].get<double>() / c["lr"].get<double>());
+        const int64_t by_epochs = c["min_epochs"].get<int64_t>() * ((n + b - 1) / b);
+        return std::max<int64_t>({1, by_distance, by_epochs});
     }
     void check(const Json& c) const override {
         if (c["train_examples"].get<int64_t>() >= c["num_samples"].get<int64_t>() / 10 * 10)

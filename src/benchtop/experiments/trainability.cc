@@ -227,41 +227,52 @@ std::vector<std::string> Trainability::draw(const Store& store, const std::strin
     TrainabilityMap map = trainability_map(store);
     if (map.empty()) return {};
     Figure fig;
-    fig.title = "Trainability on MNIST-1D: final training loss (dark 0 .. light ln 10 = chance; red: diverged)";
+    fig.title = "Trainability on MNIST-1D: final training loss (dark 0 .. light ln 10 = chance or worse; red: "
+                "diverged)";
     fig.columns = 4;
     fig.panel_width = 420;
     fig.panel_height = 340;
-    Panel bands;
-    bands.title = "Width of the trainable band (final loss < 0.8 ln 10)";
-    bands.xlabel = "depth (hidden blocks)";
-    bands.ylabel = "decades of init scale";
-    bands.logx = true;
-    bands.key_position = "outside right";
-    for (const auto& [variant, by_depth] : map) {
+    std::map<std::string, Panel> bands;
+    // Heat maps in reading order: per optimiser, plain, residual, then each norm without and with.
+    std::vector<TrainabilityVariant> order;
+    for (const std::string opt : {"sgd", "adam"})
+        for (const std::string norm : {"none", "layer", "batch"})
+            for (bool residual : {false, true})
+                if (map.count({opt, norm, residual})) order.push_back({opt, norm, residual});
+    for (const TrainabilityVariant& variant : order) {
+        const auto& by_depth = map.at(variant);
         const auto& [opt, norm, residual] = variant;
         char title[128];
         std::snprintf(title, sizeof title, "%s, norm %s%s", opt.c_str(), norm.c_str(), residual ? ", residual" : "");
+        Panel& band_panel = bands[opt];
+        band_panel.title = "Trainable band, " + opt + " (final loss < 0.8 ln 10)";
+        band_panel.xlabel = "depth (hidden blocks)";
+        band_panel.ylabel = "decades of init scale";
+        band_panel.logx = true;
+        band_panel.key_position = "top right";
+        Series band;
+        char label[64];
+        std::snprintf(label, sizeof label, "norm %s%s", norm.c_str(), residual ? ", residual" : "");
+        band.label = label;
+        band.dashed = !residual;
+        for (const auto& [d, by_scale] : by_depth) {
+            band.x.push_back(double(d));
+            band.y.push_back(band_decades(by_scale, kTrainableLoss));
+        }
+        band_panel.series.push_back(band);
         // Heat map: x = log10 init scale, y = depth index.
         std::vector<double> scales;
         std::vector<int64_t> depths;
         for (const auto& [d, by_scale] : by_depth) {
             depths.push_back(d);
-            for (const auto& [s, cell] : by_scale) scales.push_back(s);
+            for (const auto& [sc, cell] : by_scale) scales.push_back(sc);
         }
         std::sort(scales.begin(), scales.end());
         scales.erase(std::unique(scales.begin(), scales.end()), scales.end());
-        Series band;
-        band.label = title;
-        for (const auto& [d, by_scale] : by_depth) {
-            band.x.push_back(double(d));
-            band.y.push_back(band_decades(by_scale, kTrainableLoss));
-        }
-        bands.series.push_back(band);
         if (scales.size() < 2 || depths.size() < 2) continue;
         Panel p;
         p.title = title;
         p.xlabel = "log10 init scale (x He)";
-        p.ylabel = "depth index";
         Image im;
         im.nx = int64_t(scales.size());
         im.ny = int64_t(depths.size());
@@ -272,8 +283,8 @@ std::vector<std::string> Trainability::draw(const Store& store, const std::strin
         im.y0 = -0.5;
         im.y1 = double(depths.size()) - 0.5;
         for (int64_t d : depths)
-            for (double s : scales) {
-                auto it = by_depth.at(d).find(s);
+            for (double sc : scales) {
+                auto it = by_depth.at(d).find(sc);
                 if (it == by_depth.at(d).end()) im.rgb.push_back(0xdddddd);
                 else if (it->second.diverged > 0) im.rgb.push_back(0xd62728);
                 else im.rgb.push_back(heat_color(it->second.final_loss / kChanceLoss));
@@ -285,7 +296,8 @@ std::vector<std::string> Trainability::draw(const Store& store, const std::strin
         p.key_position = "off";
         fig.panels.push_back(std::move(p));
     }
-    fig.panels.insert(fig.panels.begin(), bands);
+    for (const std::string opt : {"sgd", "adam"})
+        if (bands.count(opt)) fig.panels.push_back(bands.at(opt));
     RenderedFigure rf = render_figure(fig, out_dir + "/trainability");
     return {rf.svg, rf.png};
 }
