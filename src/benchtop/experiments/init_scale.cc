@@ -99,7 +99,11 @@ public:
         fwd.ylabel = "variance of f_l (mean over seeds)";
         bwd.ylabel = "variance of dL/df_l (mean over seeds)";
         fwd.logy = bwd.logy = true;
-        fwd.key_position = bwd.key_position = "outside right";
+        // The lines start together at the left of the forward panel, so its key fits there; the
+        // backward panel uses the same colours (dashed: sigma2 below He's).
+        fwd.key_position = "top left";
+        bwd.key_position = "off";
+        bwd.title += " (colours as left)";
         factors.title = "Per-layer factor: measured against width sigma2 / 2";
         factors.xlabel = "width * sigma2 / 2";
         factors.ylabel = "measured per-layer factor";
@@ -118,6 +122,7 @@ public:
             std::snprintf(label, sizeof label, "sigma2 = %g x 2/fan-in", scale);
             sf.label = sb.label = label;
             sf.style = sb.style = Series::Style::Line;
+            sf.dashed = sb.dashed = scale < 1;
             for (size_t l = 0; l < a.forward_var.size(); ++l) {
                 sf.x.push_back(double(l + 1)), sf.y.push_back(a.forward_var[l]);
                 sb.x.push_back(double(l + 1)), sb.y.push_back(a.backward_var[l]);

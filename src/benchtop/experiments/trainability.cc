@@ -249,7 +249,8 @@ std::vector<std::string> Trainability::draw(const Store& store, const std::strin
         band_panel.xlabel = "depth (hidden blocks)";
         band_panel.ylabel = "decades of init scale";
         band_panel.logx = true;
-        band_panel.key_position = "top right";
+        band_panel.key_position = "bottom left";
+        band_panel.yrange = std::make_pair(0.0, 5.0);
         Series band;
         char label[64];
         std::snprintf(label, sizeof label, "norm %s%s", norm.c_str(), residual ? ", residual" : "");
