@@ -10,6 +10,8 @@
 
 #include "benchtop/autograd/graph.h"
 #include "benchtop/core/rng.h"
+#include "benchtop/nn/deep_mlp.h"
+#include "benchtop/nn/model_init.h"
 #include "benchtop/ops/ops.h"
 
 namespace benchtop {
@@ -157,6 +159,75 @@ TEST(Sharpness, LargestAlgebraicEigenvalueOfAnIndefiniteOrNegativeHessian) {
         EXPECT_LT(magnitude.eigenvalue[size_t(k)], -0.4);
         EXPECT_NEAR(r.eigenvalue[size_t(k)], 0.0, 1e-5);
     }
+}
+
+// A ReLU network: finite differences of its own gradients jump where units cross their kinks;
+// with the activation pattern frozen at the base point the products are those of the a.e.
+// Hessian: the same for every eps (to O(eps^2)) and symmetric (u.Hv = v.Hu).
+TEST(Sharpness, FrozenReluPatternGivesStableSymmetricProducts) {
+    const DeepMlpSpec spec{.in = 4, .hidden = {16, 12}, .out = 3};
+    ParamSet ps(kK, DType::F64);
+    add_deep_mlp_params(ps, spec);
+    std::vector<uint64_t> seeds{3, 4};
+    ParamSet ps32(kK);
+    add_deep_mlp_params(ps32, spec);
+    init_torch_default(ps32, seeds);
+    ps = convert_params(ps32, DType::F64);
+    Rng rng(stream_key(8, 0, Purpose::Other));
+    const int64_t n = 200;
+    Tensor x = Tensor::empty({1, n, spec.in}, DType::F64), y = Tensor::empty({n}, DType::I32);
+    for (int64_t i = 0; i < x.numel(); ++i) x.data<double>()[i] = rng.normal();
+    for (int64_t i = 0; i < n; ++i) y.data<int32_t>()[i] = int32_t(rng.below(3));
+
+    // Own pattern: the masked forward is the network.
+    std::vector<Tensor> masks = deep_mlp_relu_masks(ps, spec, x);
+    {
+        Graph g;
+        Tensor a = deep_mlp_forward(ps, spec, g.input(x)).value();
+        Tensor b = deep_mlp_forward_masked(ps, spec, g.input(x), masks).value();
+        for (int64_t i = 0; i < a.numel(); ++i) EXPECT_EQ(a.data<double>()[i], b.data<double>()[i]);
+    }
+    auto oracle = [&](bool frozen) -> GradientOracle {
+        return [&, frozen](ParamSet& p) {
+            Graph g;
+            Var logits = frozen ? deep_mlp_forward_masked(p, spec, g.input(x), masks) : deep_mlp_forward(p, spec, g.input(x));
+            Var l = cross_entropy(logits, y);
+            std::vector<double> out{l.value().at(0), l.value().at(1)};
+            g.backward(l);
+            return out;
+        };
+    };
+    std::vector<std::vector<double>> flat;
+    Direction u = random_direction(ps, 11, &flat), v = random_direction(ps, 12, &flat);
+    // Unit directions, so eps is the step length.
+    for (Direction* d : {&u, &v}) {
+        std::vector<double> n2 = member_dot(*d, *d);
+        for (Tensor& t : *d)
+            for (int64_t k = 0; k < kK; ++k)
+                for (int64_t j = 0; j < t.numel() / kK; ++j) t.data<double>()[k * (t.numel() / kK) + j] /= std::sqrt(n2[size_t(k)]);
+    }
+    auto spread = [&](bool frozen) {
+        double worst = 0;
+        Direction ref = hessian_vector_product(ps, oracle(frozen), v, 1e-5);
+        std::vector<double> ref2 = member_dot(ref, ref);
+        for (double eps : {1e-2, 1e-3, 1e-4}) {
+            Direction hv = hessian_vector_product(ps, oracle(frozen), v, eps);
+            for (size_t i = 0; i < hv.size(); ++i)
+                for (int64_t j = 0; j < hv[i].numel(); ++j) hv[i].data<double>()[j] -= ref[i].data<double>()[j];
+            std::vector<double> d2 = member_dot(hv, hv);
+            for (int64_t k = 0; k < kK; ++k) worst = std::max(worst, std::sqrt(d2[size_t(k)] / ref2[size_t(k)]));
+        }
+        return worst;
+    };
+    const double frozen_spread = spread(true), raw_spread = spread(false);
+    std::printf("relative spread of Hv over eps 1e-2..1e-5: frozen pattern %.2e, own ReLUs %.2e\n", frozen_spread,
+                raw_spread);
+    EXPECT_LT(frozen_spread, 1e-3);
+    EXPECT_GT(raw_spread, 10 * frozen_spread);
+    Direction hu = hessian_vector_product(ps, oracle(true), u, 1e-4);
+    Direction hv = hessian_vector_product(ps, oracle(true), v, 1e-4);
+    std::vector<double> uhv = member_dot(u, hv), vhu = member_dot(v, hu);
+    for (int64_t k = 0; k < kK; ++k) EXPECT_NEAR(uhv[size_t(k)], vhu[size_t(k)], 1e-7 * (1 + std::abs(uhv[size_t(k)])));
 }
 
 TEST(Sharpness, ConvertParamsKeepsNamesShapesAndValues) {

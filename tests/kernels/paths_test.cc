@@ -193,6 +193,18 @@ TEST(KernelPathsExperiments, StoredSummariesAreTheSameOnEveryPath) {
          {"model=mlp,cnn", "width=4,8", "epochs=2", "eval_every=1", "num_samples=300",
           "train_examples=200", "seed=0"}},
         {"linear-regions", {"width=8", "depth=2", "steps=40", "lines=3", "resolution=24"}},
+        {"memorization",
+         {"num_samples=300", "train_examples=200", "width=16", "hidden_layers=2", "epochs=2", "seed=0"}},
+        {"memorization",
+         {"protocol=depth", "data=permuted", "hidden_layers=1,2", "param_budget=600", "gd_epochs=5",
+          "num_samples=300", "train_examples=200", "seed=0"}},
+        {"init-scale", {"depth=5", "width=8", "inputs=10", "sigma2_scale=0.5,1", "seed=0"}},
+        {"trainability",
+         {"depth=2", "width=8", "steps=20", "train_examples=200", "init_scale=0.1,1", "norm=none,batch",
+          "residual=true"}},
+        {"implicit-regularization",
+         {"width=8", "num_samples=300", "train_examples=200", "lr=0.5", "batch=20,200", "distance=5",
+          "min_epochs=2", "power_iterations=3"}},
     };
     for (const auto& [exp, overrides] : configs) {
         std::vector<std::map<std::string, double>> ref;

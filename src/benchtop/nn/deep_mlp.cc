@@ -60,6 +60,42 @@ Var deep_mlp_forward(ParamSet& ps, const DeepMlpSpec& spec, Var x) {
     return h;
 }
 
+std::vector<Tensor> deep_mlp_relu_masks(ParamSet& ps, const DeepMlpSpec& spec, const Tensor& x) {
+    check_spec(spec);
+    Graph g;
+    g.set_grad_enabled(false);
+    std::vector<Tensor> masks;
+    Var h = g.input(x);
+    const int64_t n_layers = deep_mlp_n_layers(spec);
+    for (int64_t l = 0; l + 1 < n_layers; ++l) {
+        Var z = linear(h, ps.var(g, deep_mlp_weight_name(l)), ps.var(g, deep_mlp_bias_name(l)));
+        Tensor m = Tensor::empty(z.shape(), z.dtype());
+        dispatch_float(m.dtype(), "deep_mlp_relu_masks", [&](auto tag) {
+            using T = decltype(tag);
+            const T* pz = z.value().template data<T>();
+            T* pm = m.template data<T>();
+            for (int64_t i = 0; i < m.numel(); ++i) pm[i] = pz[i] > 0 ? T(1) : T(0);
+        });
+        masks.push_back(m);
+        h = relu(z);
+    }
+    return masks;
+}
+
+Var deep_mlp_forward_masked(ParamSet& ps, const DeepMlpSpec& spec, Var x, const std::vector<Tensor>& masks) {
+    check_spec(spec);
+    Graph& g = *x.g;
+    const int64_t n_layers = deep_mlp_n_layers(spec);
+    BENCHTOP_CHECK(static_cast<int64_t>(masks.size()) == n_layers - 1, "deep_mlp_forward_masked: ", masks.size(),
+                   " masks for ", n_layers - 1, " hidden layers");
+    Var h = x;
+    for (int64_t l = 0; l < n_layers; ++l) {
+        h = linear(h, ps.var(g, deep_mlp_weight_name(l)), ps.var(g, deep_mlp_bias_name(l)));
+        if (l + 1 < n_layers) h = mul(h, g.input(masks[size_t(l)]));
+    }
+    return h;
+}
+
 int64_t deep_mlp_param_count(const DeepMlpSpec& spec) {
     check_spec(spec);
     int64_t n = 0;

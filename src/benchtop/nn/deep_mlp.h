@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "benchtop/tensor/tensor.h"
+
 #include "benchtop/nn/params.h"
 
 namespace benchtop {
@@ -36,6 +38,15 @@ std::string deep_mlp_bias_name(int64_t layer);
 void add_deep_mlp_params(ParamSet& ps, const DeepMlpSpec& spec);
 // x [K or 1, B, in] -> logits [K, B, out].
 Var deep_mlp_forward(ParamSet& ps, const DeepMlpSpec& spec, Var x);
+// The ReLU activation pattern at x: one [K, B, hidden[l]] tensor per hidden layer, 1 where the
+// pre-activation is positive and 0 elsewhere (dtype of the parameters).
+std::vector<Tensor> deep_mlp_relu_masks(ParamSet& ps, const DeepMlpSpec& spec, const Tensor& x);
+// The network with its activation pattern frozen: each ReLU replaced by multiplication with the
+// given mask. Equal to deep_mlp_forward where the masks are x's own pattern; as a function of the
+// parameters it is smooth (a polynomial inside the softmax), so finite differences of its
+// gradients give the Hessian of the piecewise-smooth network almost everywhere, free of the
+// jumps that units crossing their kinks add (see analysis/sharpness.h).
+Var deep_mlp_forward_masked(ParamSet& ps, const DeepMlpSpec& spec, Var x, const std::vector<Tensor>& masks);
 // Parameters per member: sum over layers of out * in + out.
 int64_t deep_mlp_param_count(const DeepMlpSpec& spec);
 
