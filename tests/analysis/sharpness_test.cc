@@ -28,8 +28,11 @@ struct Problem {
         y = Tensor::empty({kN}, DType::I32);
         for (int64_t i = 0; i < kN * kD; ++i) x.data<double>()[i] = rng.normal();
         for (int64_t i = 0; i < kN; ++i) y.data<int32_t>()[i] = int32_t(rng.below(kC));
-        Tensor& w = ps.add("linear.weight", {kC, kD});
-        Tensor& b = ps.add("linear.bias", {kC});
+        ps.add("linear.weight", {kC, kD});
+        ps.add("linear.bias", {kC});
+        // References after both adds: adding may move the entries.
+        Tensor& w = ps.value("linear.weight");
+        Tensor& b = ps.value("linear.bias");
         for (int64_t i = 0; i < w.numel(); ++i) w.data<double>()[i] = 0.7 * rng.normal();
         for (int64_t i = 0; i < b.numel(); ++i) b.data<double>()[i] = 0.3 * rng.normal();
     }
