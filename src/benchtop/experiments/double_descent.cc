@@ -54,9 +54,7 @@ public:
     std::vector<std::string> show_keys() const override { return {"model", "width", "label_noise", "seed"}; }
 
     void check(const Json& c) const override {
-        if (c["train_examples"].get<int64_t>() >= c["num_samples"].get<int64_t>() / 10 * 10)
-            throw UsageError("double-descent: train_examples (" + format_value(c["train_examples"]) +
-                             ") must be below num_samples (" + format_value(c["num_samples"]) + ")");
+        check_mnist1d_split(name(), c);
         if (c["batch"].get<int64_t>() > c["train_examples"].get<int64_t>())
             throw UsageError("double-descent: batch must not exceed train_examples");
     }
@@ -90,12 +88,7 @@ public:
     std::vector<RunOutcome> run_pack(const std::vector<Json>& cfgs, RunContext& ctx) const override {
         const Json& c0 = cfgs.at(0);
         const auto K = static_cast<int64_t>(cfgs.size());
-        Mnist1dSource src;
-        src.args.num_samples = c0["num_samples"].get<int64_t>();
-        int64_t n_all = src.args.num_samples / 10 * 10;
-        src.args.train_split = static_cast<double>(c0["train_examples"].get<int64_t>()) / static_cast<double>(n_all);
-        src.args.seed = c0["data_seed"].get<uint32_t>();
-        std::shared_ptr<const Mnist1dData> data = mnist1d_dataset(src);
+        std::shared_ptr<const Mnist1dData> data = mnist1d_split(c0);
 
         const std::vector<uint64_t> seeds = pack_values<uint64_t>(cfgs, "seed");
         const Tensor labels =

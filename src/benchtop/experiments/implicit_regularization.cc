@@ -93,9 +93,7 @@ public:
         return std::max<int64_t>({1, by_distance, by_epochs});
     }
     void check(const Json& c) const override {
-        if (c["train_examples"].get<int64_t>() >= c["num_samples"].get<int64_t>() / 10 * 10)
-            throw UsageError("implicit-regularization: train_examples (" + format_value(c["train_examples"]) +
-                             ") must be below num_samples (" + format_value(c["num_samples"]) + ")");
+        check_mnist1d_split(name(), c);
         if (c["batch"].get<int64_t>() > c["train_examples"].get<int64_t>())
             throw UsageError("implicit-regularization: batch (" + format_value(c["batch"]) +
                              ") must not exceed train_examples (" + format_value(c["train_examples"]) + ")");
@@ -115,13 +113,8 @@ public:
     std::vector<RunOutcome> run_pack(const std::vector<Json>& cfgs, RunContext& ctx) const override {
         const Json& c0 = cfgs.at(0);
         const auto K = static_cast<int64_t>(cfgs.size());
-        Mnist1dSource src;
-        src.args.num_samples = c0["num_samples"].get<int64_t>();
-        const int64_t n_all = src.args.num_samples / 10 * 10;
         const int64_t n_train = c0["train_examples"].get<int64_t>();
-        src.args.train_split = double(n_train) / double(n_all);
-        src.args.seed = c0["data_seed"].get<uint32_t>();
-        std::shared_ptr<const Mnist1dData> data = mnist1d_dataset(src);
+        std::shared_ptr<const Mnist1dData> data = mnist1d_split(c0);
         const std::vector<uint64_t> seeds = pack_values<uint64_t>(cfgs, "seed");
 
         ClassifierSpec spec;

@@ -97,9 +97,7 @@ public:
     static int64_t steps_per_epoch(const Json& c) { return (n_train(c) + batch_of(c) - 1) / batch_of(c); }
 
     void check(const Json& c) const override {
-        if (n_train(c) >= c["num_samples"].get<int64_t>() / 10 * 10)
-            throw UsageError("memorization: train_examples (" + format_value(c["train_examples"]) +
-                             ") must be below num_samples (" + format_value(c["num_samples"]) + ")");
+        check_mnist1d_split(name(), c);
         if (!depth_protocol(c) && c["batch"].get<int64_t>() > n_train(c))
             throw UsageError("memorization: batch must not exceed train_examples");
     }
@@ -131,12 +129,7 @@ public:
     std::vector<RunOutcome> run_pack(const std::vector<Json>& cfgs, RunContext& ctx) const override {
         const Json& c0 = cfgs.at(0);
         const auto K = static_cast<int64_t>(cfgs.size());
-        Mnist1dSource src;
-        src.args.num_samples = c0["num_samples"].get<int64_t>();
-        const int64_t n_all = src.args.num_samples / 10 * 10;
-        src.args.train_split = static_cast<double>(n_train(c0)) / static_cast<double>(n_all);
-        src.args.seed = c0["data_seed"].get<uint32_t>();
-        std::shared_ptr<const Mnist1dData> data = mnist1d_dataset(src);
+        std::shared_ptr<const Mnist1dData> data = mnist1d_split(c0);
 
         const std::vector<uint64_t> seeds = pack_values<uint64_t>(cfgs, "seed");
         // Labels: permuted (per member) where asked, then label noise (per member).

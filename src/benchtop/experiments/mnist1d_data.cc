@@ -30,6 +30,21 @@ std::shared_ptr<const Mnist1dData> mnist1d_dataset(const Mnist1dSource& src) {
     return p;
 }
 
+std::shared_ptr<const Mnist1dData> mnist1d_split(const Json& c) {
+    Mnist1dSource src;
+    src.args.num_samples = c["num_samples"].get<int64_t>();
+    const int64_t n_all = src.args.num_samples / 10 * 10;
+    src.args.train_split = static_cast<double>(c["train_examples"].get<int64_t>()) / static_cast<double>(n_all);
+    src.args.seed = c["data_seed"].get<uint32_t>();
+    return mnist1d_dataset(src);
+}
+
+void check_mnist1d_split(const std::string& experiment, const Json& c) {
+    if (c["train_examples"].get<int64_t>() >= c["num_samples"].get<int64_t>() / 10 * 10)
+        throw UsageError(experiment + ": train_examples (" + format_value(c["train_examples"]) +
+                         ") must be below num_samples (" + format_value(c["num_samples"]) + ")");
+}
+
 Tensor per_member_label_noise(const Tensor& y, std::span<const double> fractions,
                               std::span<const uint64_t> seeds) {
     BENCHTOP_CHECK(fractions.size() == seeds.size(), "per_member_label_noise: ", fractions.size(),

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "benchtop/data/mnist1d.h"
+#include "benchtop/experiments/schema.h"
 
 namespace benchtop {
 
@@ -18,6 +19,13 @@ struct Mnist1dSource {
 };
 
 std::shared_ptr<const Mnist1dData> mnist1d_dataset(const Mnist1dSource& source);
+
+// The split that experiments set with the parameters num_samples, train_examples and data_seed:
+// num_samples generated examples (rounded down to tens by the generator), the first
+// train_examples of them training, the rest test.
+std::shared_ptr<const Mnist1dData> mnist1d_split(const Json& config);
+// Throws UsageError, naming `experiment`, unless train_examples < num_samples (rounded down to tens).
+void check_mnist1d_split(const std::string& experiment, const Json& config);
 
 // One label set per member of a stack, [K, N]: member k's labels y [N] with fractions[k] of them
 // replaced by apply_label_noise(y, fractions[k], seeds[k]).
