@@ -26,6 +26,9 @@ public:
         // writes the gradient whole assigns it instead of accumulating (no memset); any
         // other access through the set zeroes it first (see settle_grads).
         std::shared_ptr<bool> grad_stale = std::make_shared<bool>(false);
+        // Optional pruning mask (same shape and dtype as value, entries 0 or 1); undefined
+        // when the parameter is dense. See set_mask.
+        Tensor mask;
     };
 
     explicit ParamSet(int64_t n_members = 1, DType dtype = DType::F32);
@@ -54,6 +57,21 @@ public:
     // Sets every gradient to zero, lazily: a graph's backward overwrites a gradient it writes
     // whole, and entries() / grad() zero those it did not reach.
     void zero_grad();
+    // Masks (pruning). set_mask(name, mask) with mask [K, ...] of 0s and 1s makes the
+    // parameter sparse: its pruned entries are zeroed now, var() applies the mask in the forward
+    // (value * mask, so the gradient reaching the parameter is masked too), and the optimisers
+    // re-apply it after each step, so pruned weights stay exactly zero under any update rule
+    // (Adam's moments of a pruned entry stay zero). Each member has its own mask.
+    void set_mask(const std::string& name, const Tensor& mask);
+    void clear_mask(const std::string& name);
+    // The parameter's mask, or nullptr when it has none.
+    const Tensor* mask(const std::string& name) const;
+    bool has_masks() const;
+    // Zeroes every masked parameter's pruned entries (after writing values directly).
+    void apply_masks();
+    // Surviving (unmasked) entries of member k, over every parameter (masked or not).
+    int64_t surviving_per_member(int64_t k) const;
+
     // Copies member `src_member` of `src` (same names and per-member shapes) into member
     // `dst_member` of this set.
     void copy_member(const ParamSet& src, int64_t src_member, int64_t dst_member);

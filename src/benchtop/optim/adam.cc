@@ -80,6 +80,7 @@ void Adam::step() {
             }
         });
     }
+    ps_.apply_masks();  // pruned weights stay exactly zero (no-op without masks)
 }
 
 }  // namespace benchtop

@@ -70,6 +70,7 @@ void Sgd::step() {
         });
     }
     ++steps_;
+    ps_.apply_masks();  // pruned weights stay exactly zero (no-op without masks)
 }
 
 }  // namespace benchtop
