@@ -12,6 +12,7 @@ const Experiment& memorization_experiment();
 const Experiment& init_scale_experiment();
 const Experiment& trainability_experiment();
 const Experiment& implicit_regularization_experiment();
+const Experiment& lottery_ticket_experiment();
 
 const std::vector<const Experiment*>& all_experiments() {
     static const std::vector<const Experiment*> list = {&mnist1d_baselines_experiment(),
@@ -20,7 +21,8 @@ const std::vector<const Experiment*>& all_experiments() {
                                                           &memorization_experiment(),
                                                           &init_scale_experiment(),
                                                           &trainability_experiment(),
-                                                          &implicit_regularization_experiment()};
+                                                          &implicit_regularization_experiment(),
+                                                          &lottery_ticket_experiment()};
     return list;
 }
 
