@@ -51,6 +51,11 @@
 #else
 #define GOLDEN_HAVE_SHAPE 0
 #endif
+#if __has_include("benchtop/ops/attention.cc")
+#define GOLDEN_HAVE_ATTENTION 1
+#else
+#define GOLDEN_HAVE_ATTENTION 0
+#endif
 
 namespace benchtop {
 namespace {
@@ -187,6 +192,15 @@ Var run_shape(const json& a, const std::string& op, const CaseInputs& in) {
 }
 #endif
 
+#if GOLDEN_HAVE_ATTENTION
+Var run_attention(const json& a, const std::string& op, const CaseInputs& in) {
+    if (op == "attention")
+        return attention(in.var("q"), in.var("k"), in.var("v"), a.at("n_heads").get<int64_t>(),
+                         a.at("causal").get<bool>());
+    return {};
+}
+#endif
+
 // Runs every case of cases/<file>; returns the largest relative error seen.
 double run_family(const std::string& file, Runner runner) {
     json doc = golden::load(file);
@@ -276,6 +290,12 @@ TEST(GoldenOps, Norm) { GTEST_SKIP() << "src/benchtop/ops/norm.cc not on this br
 TEST(GoldenOps, Shape) { run_family("ops_shape.json", run_shape); }
 #else
 TEST(GoldenOps, Shape) { GTEST_SKIP() << "src/benchtop/ops/shape_ops.cc not on this branch yet"; }
+#endif
+
+#if GOLDEN_HAVE_ATTENTION
+TEST(GoldenOps, Attention) { run_family("ops_attention.json", run_attention); }
+#else
+TEST(GoldenOps, Attention) { GTEST_SKIP() << "src/benchtop/ops/attention.cc not on this branch yet"; }
 #endif
 
 TEST(GoldenOps, ManifestListsEveryFile) {

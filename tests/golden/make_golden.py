@@ -15,6 +15,10 @@ Op case file (cases/ops_<family>.json): {"family": ..., "cases": [case...]}, cas
    "extra": {name: tensor}}   (extra: e.g. batch-norm running statistics after the call)
 tensor = {"shape": [...], "data": [...]} (row-major).
 
+Model file (cases/model_transformer.json): {"family", "cases": [{"name", "spec", "members",
+  "params": {PyTorch-like name: tensor [K, ...]}, "tokens", "labels", "logits" (every position),
+  "loss" [K] (mean cross-entropy at the last position), "grads": {name: d(sum of losses)}}]}.
+
 Optimizer file (cases/optim_<model>_<optimizer>.json): model, members K, optimizer config,
 initial parameters (PyTorch names, [K, ...]), per-step batches, per-step losses [steps][K],
 gradients at step 1, and the parameters after the checkpoint steps.
@@ -317,6 +321,180 @@ def shape_cases():
 
 
 # ---------------------------------------------------------------------------------------------
+# Attention and the transformer. Each family draws from its own generator, so that adding or
+# regenerating it leaves the other families' cases unchanged.
+
+
+class own_stream:
+    """Within the block, rnd() and labels() draw from a generator seeded SEED + offset."""
+
+    def __init__(self, offset):
+        self.offset = offset
+
+    def __enter__(self):
+        global GEN
+        self.saved = GEN
+        GEN = torch.Generator().manual_seed(SEED + self.offset)
+
+    def __exit__(self, *exc):
+        global GEN
+        GEN = self.saved
+
+
+def causal_mask(tq, tk):
+    """True where query i (absolute position tk - tq + i) must not see key j."""
+    return torch.ones(tq, tk, dtype=torch.bool).triu(tk - tq + 1)
+
+
+def attention_ref(q, k, v, n_heads, causal):
+    """q [K, B, Tq, D], k, v [K, B, Tk, D] -> [K, B, Tq, D]: per member and head (features
+    [h*dh, (h+1)*dh)), softmax(q k^T / sqrt(dh) + mask) v."""
+    K, B, tq, D = q.shape
+    tk, dh = k.shape[2], D // n_heads
+    mask = torch.zeros(tq, tk, dtype=q.dtype)
+    if causal:
+        mask = mask.masked_fill(causal_mask(tq, tk), float("-inf"))
+    outs = []
+    for m in range(K):
+        heads = []
+        for h in range(n_heads):
+            f = slice(h * dh, (h + 1) * dh)
+            s = q[m, :, :, f] @ k[m, :, :, f].transpose(-1, -2) / math.sqrt(dh) + mask
+            heads.append(torch.softmax(s, -1) @ v[m, :, :, f])
+        outs.append(torch.cat(heads, -1))
+    return torch.stack(outs)
+
+
+def torch_mha(q, k, v, n_heads, causal, wq=None, wk=None, wv=None, bq=None, bk=None, bv=None,
+              wo=None, bo=None):
+    """torch's own multi-head attention (F.multi_head_attention_forward) on [B, T, D] inputs,
+    projections identity unless given."""
+    D = q.shape[-1]
+    eye, zero = torch.eye(D, dtype=q.dtype), torch.zeros(D, dtype=q.dtype)
+    w_in = torch.cat([wq if wq is not None else eye, wk if wk is not None else eye,
+                      wv if wv is not None else eye])
+    b_in = torch.cat([bq if bq is not None else zero, bk if bk is not None else zero,
+                      bv if bv is not None else zero])
+    mask = causal_mask(q.shape[1], k.shape[1]) if causal else None
+    out, _ = F.multi_head_attention_forward(
+        q.transpose(0, 1), k.transpose(0, 1), v.transpose(0, 1), D, n_heads, w_in, b_in, None,
+        None, False, 0.0, wo if wo is not None else eye, bo if bo is not None else zero,
+        training=False, need_weights=False, attn_mask=mask)
+    return out.transpose(0, 1)
+
+
+def attention_cases():
+    cs = []
+    with own_stream(101):
+        for (K, B, tq, tk, D, H, causal) in [(2, 3, 4, 4, 6, 1, False), (2, 3, 4, 4, 6, 1, True),
+                                             (2, 2, 3, 3, 8, 4, False), (2, 2, 3, 3, 8, 4, True),
+                                             (2, 2, 2, 5, 8, 4, True), (2, 2, 2, 5, 8, 2, False),
+                                             (1, 3, 4, 4, 8, 4, True)]:
+            name = (f"attention_K{K}_h{H}_tq{tq}_tk{tk}" + ("_causal" if causal else ""))
+            c = Case(name, "attention", {"n_heads": H, "causal": causal})
+            q = c.inp("q", rnd(K, B, tq, D) * 2)
+            k = c.inp("k", rnd(K, B, tk, D) * 2)
+            v = c.inp("v", rnd(K, B, tk, D))
+            out = attention_ref(q, k, v, H, causal)
+            for m in range(K):  # the head layout is torch's own
+                ref = torch_mha(q[m], k[m], v[m], H, causal)
+                assert torch.allclose(out[m], ref, rtol=1e-12, atol=1e-12), name
+            cs.append(c.finish(out))
+    return cs
+
+
+TRANSFORMER_CASES = [
+    # name, spec, members, batch, length, tokens shared by the members
+    ("layer_norm_shared_tokens", {"vocab": 7, "max_seq": 5, "d_model": 8, "n_heads": 2,
+                                  "d_mlp": 16, "n_layers": 2, "layer_norm": True, "out": 0},
+     2, 3, 4, True),
+    ("plain_member_tokens_out5", {"vocab": 6, "max_seq": 4, "d_model": 8, "n_heads": 4,
+                                  "d_mlp": 12, "n_layers": 2, "layer_norm": False, "out": 5},
+     2, 3, 4, False),
+]
+
+
+def transformer_param_shapes(s):
+    d, out = s["d_model"], s["out"] or s["vocab"]
+    shapes = {"embed.weight": (s["vocab"], d), "pos_embed.weight": (s["max_seq"], d)}
+    for l in range(s["n_layers"]):
+        p = f"blocks.{l}."
+        if s["layer_norm"]:
+            shapes[p + "ln1.weight"], shapes[p + "ln1.bias"] = (d,), (d,)
+        for n in ("q", "k", "v", "out"):
+            shapes[p + f"attn.{n}.weight"], shapes[p + f"attn.{n}.bias"] = (d, d), (d,)
+        if s["layer_norm"]:
+            shapes[p + "ln2.weight"], shapes[p + "ln2.bias"] = (d,), (d,)
+        shapes[p + "mlp.fc1.weight"], shapes[p + "mlp.fc1.bias"] = (s["d_mlp"], d), (s["d_mlp"],)
+        shapes[p + "mlp.fc2.weight"], shapes[p + "mlp.fc2.bias"] = (d, s["d_mlp"]), (d,)
+    if s["layer_norm"]:
+        shapes["ln_f.weight"], shapes["ln_f.bias"] = (d,), (d,)
+    shapes["unembed.weight"], shapes["unembed.bias"] = (out, d), (out,)
+    return shapes
+
+
+def transformer_member(P, s, toks, m, margins):
+    """Logits [B, T, out] of member m: torch's layers (embedding, layer_norm, linear, relu and
+    multi_head_attention_forward with q, k, v as its in-projection)."""
+    d, T = s["d_model"], toks.shape[1]
+    w = {n: t[m] for n, t in P.items()}
+    x = F.embedding(toks.long(), w["embed.weight"]) + w["pos_embed.weight"][:T]
+    norm = lambda n, t: F.layer_norm(t, (d,), w[n + ".weight"], w[n + ".bias"], 1e-5)  # noqa
+    for l in range(s["n_layers"]):
+        p = f"blocks.{l}."
+        h = norm(p + "ln1", x) if s["layer_norm"] else x
+        a = p + "attn."
+        x = x + torch_mha(h, h, h, s["n_heads"], True, w[a + "q.weight"], w[a + "k.weight"],
+                          w[a + "v.weight"], w[a + "q.bias"], w[a + "k.bias"], w[a + "v.bias"],
+                          w[a + "out.weight"], w[a + "out.bias"])
+        h = norm(p + "ln2", x) if s["layer_norm"] else x
+        z = F.linear(h, w[p + "mlp.fc1.weight"], w[p + "mlp.fc1.bias"])
+        margins.append(z.detach().abs().min().item())
+        x = x + F.linear(F.relu(z), w[p + "mlp.fc2.weight"], w[p + "mlp.fc2.bias"])
+    if s["layer_norm"]:
+        x = norm("ln_f", x)
+    return F.linear(x, w["unembed.weight"], w["unembed.bias"])
+
+
+def transformer_cases():
+    cs = []
+    with own_stream(202):
+        for (name, s, K, B, T, shared) in TRANSFORMER_CASES:
+            P = {}
+            for n, shape in transformer_param_shapes(s).items():
+                if n.endswith("ln1.weight") or n.endswith("ln2.weight") or n == "ln_f.weight":
+                    t = rnd(K, *shape, lo=0.5, hi=1.5)
+                elif "embed" in n:
+                    t = rnd(K, *shape)
+                else:  # linears: about torch's scale, queries and keys larger for peaked softmaxes
+                    fan_in = shape[-1] if n.endswith(".weight") else shape_of_weight(s, n)
+                    gain = 3.0 if (".attn.q." in n or ".attn.k." in n) else 1.5
+                    t = rnd(K, *shape) * gain / math.sqrt(fan_in)
+                P[n] = t.to(torch.float32).to(torch.float64).requires_grad_(True)
+            V, out = s["vocab"], s["out"] or s["vocab"]
+            toks = labels(1 if shared else K, B, T, n=V).to(torch.int32)
+            ys = labels(K, B, n=out).to(torch.int32)
+            margins = []
+            logits = torch.stack([transformer_member(P, s, toks[0 if shared else m], m, margins)
+                                  for m in range(K)])
+            assert min(margins) > 1e-4, f"{name}: a ReLU input {min(margins)} is too close to 0"
+            loss = torch.stack([F.cross_entropy(logits[m, :, -1], ys[m].long()) for m in range(K)])
+            names = list(P)
+            grads = torch.autograd.grad(loss.sum(), [P[n] for n in names])
+            cs.append({"name": name, "spec": s, "members": K, "param_names": names,
+                       "params": {n: tj(P[n]) for n in names}, "tokens": tj(toks),
+                       "labels": tj(ys), "logits": tj(logits), "loss": tj(loss),
+                       "grads": {n: tj(g) for n, g in zip(names, grads)},
+                       "min_relu_margin": min(margins)})
+    return cs
+
+
+def shape_of_weight(s, bias_name):
+    """fan_in of the weight beside a bias."""
+    return transformer_param_shapes(s)[bias_name[:-len("bias")] + "weight"][-1]
+
+
+# ---------------------------------------------------------------------------------------------
 # Optimizer trajectories.
 
 K_MEMBERS = 2
@@ -450,12 +628,18 @@ def main():
     files = []
     for fam, fn in [("elementwise", elementwise_cases), ("reduce", reduce_cases),
                     ("loss", loss_cases), ("linalg", linalg_cases), ("conv", conv_cases),
-                    ("norm", norm_cases), ("shape", shape_cases)]:
+                    ("norm", norm_cases), ("shape", shape_cases),
+                    ("attention", attention_cases)]:
         cases = fn()
         name = f"ops_{fam}.json"
         with open(os.path.join(OUT, name), "w") as f:
             json.dump({"family": fam, "cases": cases}, f, separators=(",", ":"))
         files.append({"file": name, "kind": "ops", "cases": [c["name"] for c in cases]})
+    cases = transformer_cases()
+    with open(os.path.join(OUT, "model_transformer.json"), "w") as f:
+        json.dump({"family": "transformer", "cases": cases}, f, separators=(",", ":"))
+    files.append({"file": "model_transformer.json", "kind": "model",
+                  "cases": [c["name"] for c in cases]})
     for model in ("mlp", "cnn"):
         torch.set_default_dtype(torch.float32)
         for opt in OPTIMIZERS:

@@ -1,6 +1,7 @@
 // All differentiable ops.
 #pragma once
 
+#include "benchtop/ops/attention.h"
 #include "benchtop/ops/conv.h"
 #include "benchtop/ops/elementwise.h"
 #include "benchtop/ops/linalg.h"
