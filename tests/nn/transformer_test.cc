@@ -167,6 +167,60 @@ TEST(Transformer, GradientsMatchFiniteDifferences) {
     }
 }
 
+// B > vocab: the first block runs on the (token, position) table. Its gradients against finite
+// differences, and its values and gradients against the direct computation (token_table off).
+TEST(Transformer, TokenTableMatchesDirectAndFiniteDifferences) {
+    for (bool ln : {false, true}) {
+        SCOPED_TRACE(ln ? "layer norm" : "no layer norm");
+        TransformerSpec s = tiny_spec(ln);
+        ParamSet ps(2, DType::F64);
+        add_transformer_params(ps, s);
+        randomize(ps, ln ? 500 : 400);
+        Tensor shared = make_tokens({1, 7, 3}, 5), member = make_tokens({2, 7, 3}, 5, 1);
+        check_param_gradients(
+            [&](Graph& g, ParamSet& p) {
+                return cross_entropy(transformer_forward(g, p, s, shared), make_labels({2, 7, 3}, 5),
+                                     Reduction::None);
+            },
+            ps);
+        check_param_gradients(
+            [&](Graph& g, ParamSet& p) { return transformer_forward(g, p, s, member, /*n_last=*/1); }, ps);
+        TransformerSpec direct = s;
+        direct.token_table = false;
+        for (DType dt : {DType::F32, DType::F64}) {
+            ParamSet a(2, dt), b(2, dt);
+            add_transformer_params(a, s);
+            add_transformer_params(b, s);
+            init_transformer(a, s, seeds_for(2));
+            init_transformer(b, s, seeds_for(2));
+            for (int64_t n_last : {0, 1}) {
+                Graph ga, gb;
+                a.zero_grad();
+                b.zero_grad();
+                Var la = cross_entropy(reshape(transformer_forward(ga, a, s, member, n_last), {2, n_last ? 7 : 21, 5}),
+                                       make_labels({2, n_last ? 7 : 21}, 5));
+                Var lb = cross_entropy(reshape(transformer_forward(gb, b, direct, member, n_last), {2, n_last ? 7 : 21, 5}),
+                                       make_labels({2, n_last ? 7 : 21}, 5));
+                for (int64_t k = 0; k < 2; ++k) {
+                    if (dt == DType::F32) {
+                        ASSERT_EQ(la.value().at(k), lb.value().at(k)) << "float32 values are the same bits";
+                    } else {
+                        ASSERT_NEAR(la.value().at(k), lb.value().at(k), 1e-12);
+                    }
+                }
+                ga.backward(la);
+                gb.backward(lb);
+                for (auto& e : a.entries()) {
+                    const Tensor& gr = b.grad(e.name);
+                    for (int64_t i = 0; i < e.grad.numel(); ++i)
+                        ASSERT_NEAR(e.grad.at(i), gr.at(i), (dt == DType::F32 ? 1e-5 : 1e-12) * (1 + std::abs(gr.at(i))))
+                            << e.name << "[" << i << "] " << dtype_name(dt);
+                }
+            }
+        }
+    }
+}
+
 TEST(Transformer, LastPositionsEqualTheSlicedFullOutput) {
     for (bool ln : {false, true}) {
         for (DType dt : {DType::F32, DType::F64}) {

@@ -13,6 +13,7 @@ const Experiment& init_scale_experiment();
 const Experiment& trainability_experiment();
 const Experiment& implicit_regularization_experiment();
 const Experiment& lottery_ticket_experiment();
+const Experiment& grokking_experiment();
 
 const std::vector<const Experiment*>& all_experiments() {
     static const std::vector<const Experiment*> list = {&mnist1d_baselines_experiment(),
@@ -22,7 +23,8 @@ const std::vector<const Experiment*>& all_experiments() {
                                                           &init_scale_experiment(),
                                                           &trainability_experiment(),
                                                           &implicit_regularization_experiment(),
-                                                          &lottery_ticket_experiment()};
+                                                          &lottery_ticket_experiment(),
+                                                          &grokking_experiment()};
     return list;
 }
 

@@ -145,21 +145,56 @@ Var transformer_forward(Graph& g, ParamSet& ps, const TransformerSpec& spec, con
                    " must be in [0, T = ", T, "] (0: every position)");
     const bool tail = n_last > 0 && n_last < T;  // only the last n_last positions leave
     static const std::string embed_name("embed.weight"), pos_name("pos_embed.weight");
-    Var x = embedding(tokens, ps.var(g, embed_name));  // [K, B, T, d]
-    Var pos = ps.var(g, pos_name);                      // [K, max_seq, d]
+    Var pos = ps.var(g, pos_name);  // [K, max_seq, d]
     if (T < spec.max_seq) pos = slice(pos, 1, 0, T);
-    x = add(x, reshape(pos, {K, 1, T, d}));
+    const int64_t V = spec.vocab;
+    const bool use_table = spec.token_table && spec.n_layers > 0 && ts[1] > V;
+    Var x, table;
+    Tensor rows;  // with the table: row token * T + t of each position, int32 [1 or K, B, T]
+    if (use_table) {
+        Var e = reshape(ps.var(g, embed_name), {K, V, 1, d});
+        table = reshape(add(e, reshape(pos, {K, 1, T, d})), {K, V * T, d});  // E[v] + pos[t]
+        rows = Tensor::empty(ts, DType::I32);
+        const int32_t* tok = tokens.data<int32_t>();
+        int32_t* r = rows.data<int32_t>();
+        for (int64_t i = 0, n = tokens.numel(); i < n; ++i) {
+            BENCHTOP_CHECK(tok[i] >= 0 && tok[i] < V, "transformer_forward: token ", tok[i], " outside [0, ", V, ")");
+            r[i] = static_cast<int32_t>(int64_t(tok[i]) * T + i % T);
+        }
+        x = embedding(rows, table);  // [K, B, T, d]
+    } else {
+        x = add(embedding(tokens, ps.var(g, embed_name)), reshape(pos, {K, 1, T, d}));
+    }
     if (tail && spec.n_layers == 0) x = slice(x, 2, T - n_last, T);
     for (int64_t l = 0; l < spec.n_layers; ++l) {
         const BlockNames& p = block_names(l);
-        Var h = spec.layer_norm ? norm(g, ps, p.ln1, x) : x;
-        Var k = lin(g, ps, p.k, h);
-        Var v = lin(g, ps, p.v, h);
-        if (tail && l + 1 == spec.n_layers) {  // queries and the rest for the last positions
-            h = slice(h, 2, T - n_last, T);
-            x = slice(x, 2, T - n_last, T);
+        const bool last_only = tail && l + 1 == spec.n_layers;
+        Var q, k, v;
+        if (use_table && l == 0) {
+            Var h = spec.layer_norm ? norm(g, ps, p.ln1, table) : table;
+            k = embedding(rows, lin(g, ps, p.k, h));
+            v = embedding(rows, lin(g, ps, p.v, h));
+            Tensor q_rows = rows;
+            if (last_only) {
+                q_rows = Tensor::empty({ts[0], ts[1], n_last}, DType::I32);
+                const int32_t* r = rows.data<int32_t>();
+                int32_t* qr = q_rows.data<int32_t>();
+                for (int64_t i = 0; i < ts[0] * ts[1]; ++i)
+                    for (int64_t t = 0; t < n_last; ++t) qr[i * n_last + t] = r[i * T + T - n_last + t];
+            }
+            q = embedding(q_rows, lin(g, ps, p.q, h));
+            if (last_only) x = slice(x, 2, T - n_last, T);
+        } else {
+            Var h = spec.layer_norm ? norm(g, ps, p.ln1, x) : x;
+            k = lin(g, ps, p.k, h);
+            v = lin(g, ps, p.v, h);
+            if (last_only) {  // queries and the rest for the last positions
+                h = slice(h, 2, T - n_last, T);
+                x = slice(x, 2, T - n_last, T);
+            }
+            q = lin(g, ps, p.q, h);
         }
-        Var a = attention(lin(g, ps, p.q, h), k, v, spec.n_heads, /*causal=*/true);
+        Var a = attention(q, k, v, spec.n_heads, /*causal=*/true);
         x = add(x, lin(g, ps, p.out, a));
         Var h2 = spec.layer_norm ? norm(g, ps, p.ln2, x) : x;
         Var m = linear_relu(h2, ps.var(g, p.fc1.w), ps.var(g, p.fc1.b));

@@ -16,6 +16,13 @@
 //   init_transformer(ps, spec, seeds);
 //   Var logits = transformer_forward(g, ps, spec, tokens, /*n_last=*/1);   // [2, B, 1, 60]
 //
+// The first block's input, layer norm and query/key/value projections depend only on each
+// position's (token, position) pair. With token_table and B > vocab they are computed once per
+// pair, on a [vocab * T, d] table, and every sequence gathers its rows (an embedding lookup, whose
+// backward sums the rows' gradients): the same values bit for bit in float32, gradients equal up
+// to rounding (summed in another order), and for the grokking model (B = 1392, vocab 60) about
+// 40% fewer multiply-adds per step.
+//
 // With n_last > 0 the last block computes queries, attention output, MLP and unembedding only
 // for the last n_last positions (keys and values still for every position): the same bits as
 // slicing the full output, in float32 (benchtop's GEMM computes every output element alone).
@@ -38,6 +45,9 @@ struct TransformerSpec {
     int64_t n_layers = 1;    // >= 0 (0: embeddings straight into the unembedding)
     bool layer_norm = false;  // pre-norm blocks + final norm when true
     int64_t out = 0;         // unembedding size (0: vocab)
+    // Run the first block's position-wise work on a [vocab, T] table (see transformer_forward)
+    // when a batch holds more sequences than the vocabulary has tokens.
+    bool token_table = true;
 };
 
 // The unembedding size: spec.out, or spec.vocab when 0.

@@ -272,6 +272,14 @@ std::string panel_script(const Panel& p, size_t pi, DataWriter& data) {
         g << ") noenhanced\n";
     }
     g << "set ytics autofreq\n";
+    const bool any_y2 = std::any_of(p.series.begin(), p.series.end(), [](const Series& s) { return s.y2; });
+    if (any_y2) {
+        g << "set ytics nomirror\nset y2tics autofreq\nset y2range [*:*]\nset y2label " << quote(p.y2label)
+          << " noenhanced\n";
+        if (p.logy2) g << "set logscale y2\n";
+    } else {
+        g << "unset y2tics\nunset y2label\nset ytics mirror\n";
+    }
 
     for (const VLine& v : p.vlines) {
         g << "set arrow from first " << num(v.x) << ", graph 0 to first " << num(v.x)
@@ -387,8 +395,8 @@ std::string panel_script(const Panel& p, size_t pi, DataWriter& data) {
             case Series::Style::Bars:
                 break;
         }
-        items.push_back(
-            detail::concat("data index ", block, " using 1:2 ", style, " ", color, " ", title));
+        items.push_back(detail::concat("data index ", block, " using 1:2 ", s.y2 ? "axes x1y2 " : "", style, " ",
+                                       color, " ", title));
     }
 
     // Bands first so that they lie under every line.

@@ -24,6 +24,7 @@ struct Series {
     enum class Style { Line, LinePoints, Points, Bars } style = Style::LinePoints;
     int color = -1;  // index into a fixed colour-blind-safe palette (Okabe-Ito); -1 = next free one
     bool dashed = false;
+    bool y2 = false;  // drawn against the panel's second (right-hand) y axis
 };
 
 // A vertical marker line at x with a text label near the top of the panel.
@@ -49,6 +50,8 @@ uint32_t heat_color(double t);
 struct Panel {
     std::string title, xlabel, ylabel;
     bool logx = false, logy = false;
+    std::string y2label;  // the right-hand axis of series with y2 (autoscaled)
+    bool logy2 = false;
     std::optional<std::pair<double, double>> xrange, yrange;
     // Categorical x axis (mostly for Bars): tic i is at x = i. Several Bars series in one panel are
     // drawn as groups side by side around each x.

@@ -100,6 +100,32 @@ EvalResult evaluate_classifier(ParamSet& ps, const ClassifierSpec& spec, const T
     return r;
 }
 
+double param_norm(const ParamSet& ps, int64_t member) {
+    double ss = 0;
+    for (const auto& e : ps.entries()) {
+        const Tensor v = e.value.member(member);
+        dispatch_float(v.dtype(), "param_norm", [&](auto tag) {
+            using T = decltype(tag);
+            const T* p = v.data<T>();
+            for (int64_t i = 0, n = v.numel(); i < n; ++i) ss += double(p[i]) * double(p[i]);
+        });
+    }
+    return std::sqrt(ss);
+}
+
+Tensor one_hot(const Tensor& labels, int64_t classes) {
+    std::vector<int64_t> dims = labels.shape().vec();
+    dims.push_back(classes);
+    Tensor t = Tensor::zeros(Shape(dims), DType::F32);
+    const int32_t* y = labels.data<int32_t>();
+    float* o = t.data<float>();
+    for (int64_t i = 0, n = labels.numel(); i < n; ++i) {
+        BENCHTOP_CHECK(y[i] >= 0 && y[i] < classes, "one_hot: label ", y[i], " outside [0, ", classes, ")");
+        o[i * classes + y[i]] = 1.f;
+    }
+    return t;
+}
+
 std::vector<MemberCurve> train_classifier(ParamSet& ps, const ClassifierSpec& spec, const ClassifierData& data,
                                           const TrainOptions& o) {
     const int64_t K = ps.n_members();
@@ -119,7 +145,8 @@ std::vector<MemberCurve> train_classifier(ParamSet& ps, const ClassifierSpec& sp
     std::optional<Adam> adam;
     std::optional<Sgd> sgd;
     if (o.optimizer == OptimizerKind::Adam)
-        adam.emplace(ps, AdamOptions{.lr = o.lr, .weight_decay = o.weight_decay});
+        adam.emplace(ps, AdamOptions{.lr = o.lr, .weight_decay = o.weight_decay,
+                                     .decoupled = o.decoupled_weight_decay});
     else
         sgd.emplace(ps, SgdOptions{.lr = o.lr, .momentum = o.momentum, .weight_decay = o.weight_decay});
 
@@ -146,6 +173,7 @@ std::vector<MemberCurve> train_classifier(ParamSet& ps, const ClassifierSpec& sp
             c.train_acc.push_back(tr.acc[size_t(k)]);
             c.test_loss.push_back(te.loss[size_t(k)]);
             c.test_acc.push_back(te.acc[size_t(k)]);
+            if (o.record_weight_norm) c.weight_norm.push_back(param_norm(ps, k));
         }
     };
 
@@ -206,7 +234,8 @@ std::vector<MemberCurve> train_classifier(ParamSet& ps, const ClassifierSpec& sp
             input = g.input(batch_rows(xt, start, n));
             labels = yt.rank() == 1 ? batch_rows(yt, start, n, false) : label_columns(yt, start, n);
         }
-        Var loss = cross_entropy(classifier_forward(ps, spec, input), labels);
+        Var out = classifier_forward(ps, spec, input);
+        Var loss = o.mse_one_hot ? mse_loss(out, g.input(one_hot(labels, spec.out))) : cross_entropy(out, labels);
         for (int64_t k = 0; k < K; ++k) {
             double l = loss.value().at(k);
             MemberCurve& c = curves[size_t(k)];

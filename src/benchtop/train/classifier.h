@@ -59,6 +59,12 @@ struct TrainOptions {
     PerMember lr = 1e-2;
     PerMember momentum = 0.0;      // SGD only
     PerMember weight_decay = 0.0;
+    bool decoupled_weight_decay = false;  // Adam only: AdamW
+    // Train on the mean squared error between the outputs and one-hot targets (Liu et al. 2023,
+    // "Omnigrok") instead of cross-entropy; evaluations still report cross-entropy and accuracy.
+    bool mse_one_hot = false;
+    // Record each member's total parameter norm at every evaluation (MemberCurve::weight_norm).
+    bool record_weight_norm = false;
     bool shuffle_each_epoch = false;
     // Step decay: after every lr_decay_every steps (0: never) each member's lr is multiplied by
     // lr_decay (torch.optim.lr_scheduler.StepLR stepped once per epoch, in steps).
@@ -76,6 +82,7 @@ struct TrainOptions {
 struct MemberCurve {
     std::vector<int64_t> steps;
     std::vector<double> train_loss, train_acc, test_loss, test_acc;
+    std::vector<double> weight_norm;  // with record_weight_norm: L2 norm of all parameters
     int64_t diverged_at = -1;      // first step whose training loss was not finite
     int64_t fit_at = -1;           // first evaluated step with zero training error
     double final_batch_loss = 0;
@@ -84,6 +91,11 @@ struct MemberCurve {
 // Trains every member of ps (already initialised) in one stacked pass.
 std::vector<MemberCurve> train_classifier(ParamSet& ps, const ClassifierSpec& spec, const ClassifierData& data,
                                           const TrainOptions& options);
+
+// L2 norm of all of member k's parameters.
+double param_norm(const ParamSet& ps, int64_t member);
+// labels int32 [N...] -> float32 [N..., classes] with a 1 at each label.
+Tensor one_hot(const Tensor& labels, int64_t classes);
 
 // Mean cross-entropy and accuracy of every member on (x, y), evaluated in chunks.
 struct EvalResult {
