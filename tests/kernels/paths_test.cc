@@ -205,6 +205,12 @@ TEST(KernelPathsExperiments, StoredSummariesAreTheSameOnEveryPath) {
         {"implicit-regularization",
          {"width=8", "num_samples=300", "train_examples=200", "lr=0.5", "batch=20,200", "distance=5",
           "min_epochs=2", "power_iterations=3"}},
+        {"lottery-ticket",
+         {"hidden=16", "steps=20", "eval_every=10", "rounds=2", "num_samples=300", "train_examples=200", "seed=0"}},
+        {"grokking", {"p=7", "d_model=16", "n_heads=2", "d_mlp=32", "steps=20", "layer_norm=false,true"}},
+        {"grokking",
+         {"protocol=omnigrok", "mlp_width=16", "mlp_steps=20", "mlp_eval_every=10", "mlp_batch=50",
+          "num_samples=300", "train_examples=200"}},
     };
     for (const auto& [exp, overrides] : configs) {
         std::vector<std::map<std::string, double>> ref;
