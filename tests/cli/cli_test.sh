@@ -106,5 +106,24 @@ check "data writes raw files" bash -c "test -s gen/x_train.f64 && test -s gen/y_
 check "data sizes (160 x 40 float64)" test "$(stat -c %s gen/x_train.f64)" -eq $((160 * 40 * 8))
 expect_usage "unknown key" data mnist1d colour=3 --out gen2
 
+# Shards of a sweep, merged, hold what one process stores; merging twice adds nothing.
+SW=(mnist1d-baselines model=logistic,mlp steps=30 eval_every=10 seed=0..2 --quiet --no-figures)
+"$BT" run "${SW[@]}" --db one.db
+"$BT" run "${SW[@]}" --shard 0/2 --db s0.db
+"$BT" run "${SW[@]}" --shard 1/2 --db s1.db
+n0=$(sqlite3 s0.db "select count(*) from runs"); n1=$(sqlite3 s1.db "select count(*) from runs")
+n=$(sqlite3 one.db "select count(*) from runs")
+check "two shards split the $n runs ($n0 + $n1)" bash -c "test $n0 -gt 0 && test $n1 -gt 0 && test $((n0 + n1)) -eq $n"
+"$BT" merge all.db s0.db s1.db >merge.txt
+check "merge reports the added runs" grep -q "s1.db: $n1 runs added" merge.txt
+q="select run_key, group_concat(key || '=' || quote(value), ';') from (select r.run_key, s.key, s.value from runs r join summaries s using(run_id) order by r.run_key, s.key) group by run_key"
+check "merged summaries equal the single-process ones" test "$(sqlite3 all.db "$q")" = "$(sqlite3 one.db "$q")"
+"$BT" merge all.db s0.db >merge2.txt
+check "merging again adds nothing" grep -q "s0.db: 0 runs added, $n0 already present" merge2.txt
+expect_usage "--shard 2/2" run mnist1d-baselines --shard 2/2 --db x.db
+expect_usage "no database at" merge all.db nothere.db
+"$BT" merge all.db bad.db >/dev/null 2>err.txt
+check "merging a non-database is a clear error" grep -q "not a benchtop results database" err.txt
+
 if [ "$fails" -ne 0 ]; then echo "$fails checks failed"; exit 1; fi
 echo "all checks passed"

@@ -2,6 +2,7 @@
 //
 //   benchtop list | describe EXP | run EXP [key=value ...] | show [EXP] | export [EXP] | report EXP
 //   benchtop data mnist1d [key=value ...] --out DIR
+//   benchtop run EXP ... --shard I/N --db shard-I.db;  benchtop merge OUT.db shard-*.db
 //
 // Exit status: 0 success, 1 a run failed or an error occurred, 2 a usage error (nothing was
 // written), 130 interrupted by Ctrl-C (finished runs are kept).
@@ -28,6 +29,7 @@
 #include "benchtop/store/export.h"
 #include "benchtop/sweep/grid.h"
 #include "benchtop/sweep/runner.h"
+#include "benchtop/sweep/shard.h"
 
 using namespace benchtop;
 
@@ -100,6 +102,7 @@ struct RunArgs {
     std::string out;
     int jobs = 0;
     int64_t max_pack = 0;
+    std::string shard;  // "I/N" or empty
     bool quiet = false, dry_run = false, retry_failed = false, no_figures = false;
 };
 
@@ -108,6 +111,14 @@ int cmd_run(const RunArgs& a, const std::string& command_line) {
     std::vector<Axis> axes = parse_overrides(exp.schema(), a.overrides);
     std::vector<Json> grid = expand_grid(exp.schema(), axes);
     for (const Json& c : grid) exp.check(c);
+    size_t full_grid = 0;
+    if (!a.shard.empty()) {
+        const Shard shard = parse_shard(a.shard);
+        full_grid = plan_runs(exp, grid, nullptr, false).size();
+        grid = shard_grid(exp, grid, shard, a.max_pack);
+        if (!a.quiet)
+            std::printf("shard %s: %zu of the grid's %zu runs\n", a.shard.c_str(), grid.size(), full_grid);
+    }
     int jobs = a.jobs > 0 ? a.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     std::vector<std::string> swept = swept_keys(exp.schema(), axes);
 
@@ -281,6 +292,9 @@ int main(int argc, char** argv) {
     run_cmd->add_option("--jobs,-j", ra.jobs, "worker threads (default: all cores)")->check(CLI::Range(1, 1024));
     run_cmd->add_option("--max-pack", ra.max_pack, "most runs stacked in one training pass (1: no stacking)")
         ->check(CLI::Range(int64_t{1}, int64_t{4096}));
+    run_cmd->add_option("--shard", ra.shard,
+                        "I/N: run only slice I (0-based) of N of the grid, whole packs dealt round-robin; merge the "
+                        "shards' databases with `benchtop merge`");
     run_cmd->add_flag("--quiet,-q", ra.quiet, "print nothing but errors");
     run_cmd->add_flag("--dry-run", ra.dry_run, "print the grid and a time estimate, run nothing");
     run_cmd->add_flag("--retry-failed", ra.retry_failed, "run again the runs stored as failed");
@@ -302,6 +316,13 @@ int main(int argc, char** argv) {
     report_cmd->add_option("experiment", exp_name, "experiment name")->required();
     report_cmd->add_option("--db", db, "results database")->capture_default_str();
     report_cmd->add_option("--out", report_out, "directory for figures (default benchtop-out/EXP)");
+
+    std::string merge_out;
+    std::vector<std::string> merge_in;
+    auto* merge_cmd = app.add_subcommand(
+        "merge", "merge the finished runs of databases (e.g. the shards of a sweep) into one; merging twice adds nothing");
+    merge_cmd->add_option("output", merge_out, "database to merge into (created when missing)")->required();
+    merge_cmd->add_option("inputs", merge_in, "databases to merge from")->required();
 
     std::string dataset, data_out;
     std::vector<std::string> data_kv;
@@ -375,6 +396,18 @@ int main(int argc, char** argv) {
             std::vector<std::string> files = e.draw(Store(db, Store::Mode::ReadOnly), out);
             if (files.empty()) std::printf("no finished runs of %s in %s\n", e.name().c_str(), db.c_str());
             for (const std::string& f : files) std::printf("figure: %s\n", f.c_str());
+        } else if (app.got_subcommand("merge")) {
+            for (const std::string& in : merge_in)
+                if (!std::filesystem::exists(in)) throw UsageError("merge: no database at " + in);
+            Store store(merge_out);
+            WriterLock lock(merge_out);
+            for (const std::string& in : merge_in) {
+                MergeReport r = store.merge_from(in);
+                std::printf("%s: %ld runs added, %ld already present, %ld replaced unfinished ones\n", in.c_str(),
+                            static_cast<long>(r.added), static_cast<long>(r.already_present),
+                            static_cast<long>(r.replaced));
+            }
+            std::printf("database: %s\n", merge_out.c_str());
         } else if (app.got_subcommand("data")) {
             Mnist1dArgs args = parse_mnist1d_args(data_kv);
             Mnist1dData d = make_mnist1d(args);

@@ -79,6 +79,13 @@ struct ArtifactRow {
     std::string experiment, name, kind, path, sha256;
 };
 
+// What Store::merge_from did with the source's finished runs.
+struct MergeReport {
+    int64_t added = 0;            // new run keys
+    int64_t already_present = 0;  // finished here already, with the same configuration: skipped
+    int64_t replaced = 0;         // here but unfinished (running, interrupted, failed): replaced
+};
+
 class Store {
 public:
     static constexpr int kSchemaVersion = 1;
@@ -130,6 +137,15 @@ public:
                       const std::string& name,
                       const std::string& kind,
                       const std::string& path);
+
+    // Copies the finished (complete or diverged) runs of the benchtop database at `source`, with
+    // their params, metrics, summaries, tags and per-run artifacts, into this one, in one
+    // transaction; the shards of a sweep (sweep/shard.h) become one database. Merging the same
+    // source twice adds nothing. Refused, with nothing written, when a run key of the source is
+    // stored here with another configuration, or when a source run and this database's finished
+    // runs of the same experiment were made by different benchtop versions. Sweeps and
+    // experiment-level artifacts (figure files of the source's machine) are not copied.
+    MergeReport merge_from(const std::string& source);
 
     std::vector<std::string> experiments() const;  // distinct experiments of runs, sorted
     // Runs of `experiment` ("" = all) ordered by run_id, summaries filled.
