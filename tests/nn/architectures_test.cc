@@ -16,44 +16,13 @@
 namespace benchtop {
 namespace {
 
-using LossFn = std::function<Var(Graph&, ParamSet&)>;
+using LossFn = testing::ParamLossFn;
+using testing::check_param_gradients;
 
 void randomize(ParamSet& ps, uint64_t seed) {
     for (auto& e : ps.entries()) {
         Tensor r = testing::random_tensor(e.value.shape(), seed++, -0.6, 0.6);
         e.value.copy_from(r);
-    }
-}
-
-double weighted_loss(const LossFn& f, ParamSet& ps, const Tensor& w) {
-    Graph g;
-    Var out = f(g, ps);
-    double s = 0;
-    for (int64_t i = 0; i < out.value().numel(); ++i) s += out.value().at(i) * w.at(i);
-    return s;
-}
-
-void check_param_gradients(const LossFn& f, ParamSet& ps, int64_t max_per_param = 40) {
-    ps.zero_grad();
-    Graph g;
-    Var out = f(g, ps);
-    Tensor w = testing::random_tensor(out.shape(), 99);
-    g.backward(out, w);
-    const double eps = 1e-6;
-    for (auto& e : ps.entries()) {
-        int64_t n = e.value.numel();
-        int64_t stride = std::max<int64_t>(1, n / max_per_param);
-        for (int64_t i = 0; i < n; i += stride) {
-            double x0 = e.value.at(i);
-            e.value.set(i, x0 + eps);
-            double lp = weighted_loss(f, ps, w);
-            e.value.set(i, x0 - eps);
-            double lm = weighted_loss(f, ps, w);
-            e.value.set(i, x0);
-            double numeric = (lp - lm) / (2 * eps);
-            EXPECT_NEAR(e.grad.at(i), numeric, 1e-6 + 1e-5 * std::abs(numeric))
-                << e.name << "[" << i << "]";
-        }
     }
 }
 

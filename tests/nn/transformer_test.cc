@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include <array>
 #include <cmath>
 #include <cstdio>
@@ -110,37 +112,9 @@ TEST(Transformer, RejectsBadSpecsAndInputs) {
     expect_error(make_tokens({1, 2, 3}, 9), 0, "outside [0, 5)");
 }
 
-using LossFn = std::function<Var(Graph&, ParamSet&)>;
-
-double weighted_loss(const LossFn& f, ParamSet& ps, const Tensor& w) {
-    Graph g;
-    Tensor out = f(g, ps).value();
-    double s = 0;
-    for (int64_t i = 0; i < out.numel(); ++i) s += out.at(i) * w.at(i);
-    return s;
-}
-
-// Every parameter entry's gradient against central finite differences of sum(w * f).
-void check_param_gradients(const LossFn& f, ParamSet& ps) {
-    ps.zero_grad();
-    Graph g;
-    Var out = f(g, ps);
-    Tensor w = testing::random_tensor(out.shape(), 99);
-    g.backward(out, w);
-    const double eps = 1e-6;
-    for (auto& e : ps.entries()) {
-        for (int64_t i = 0; i < e.value.numel(); ++i) {
-            const double x0 = e.value.at(i);
-            e.value.set(i, x0 + eps);
-            const double lp = weighted_loss(f, ps, w);
-            e.value.set(i, x0 - eps);
-            const double lm = weighted_loss(f, ps, w);
-            e.value.set(i, x0);
-            const double numeric = (lp - lm) / (2 * eps);
-            EXPECT_NEAR(e.grad.at(i), numeric, 1e-6 + 1e-5 * std::abs(numeric))
-                << e.name << "[" << i << "]";
-        }
-    }
+// Every entry of these tiny models is checked.
+void check_param_gradients(const testing::ParamLossFn& f, ParamSet& ps) {
+    testing::check_param_gradients(f, ps, std::numeric_limits<int64_t>::max());
 }
 
 TEST(Transformer, GradientsMatchFiniteDifferences) {

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <string>
@@ -13,6 +14,7 @@
 
 #include "benchtop/autograd/graph.h"
 #include "benchtop/core/rng.h"
+#include "benchtop/nn/params.h"
 
 namespace benchtop::testing {
 
@@ -78,6 +80,42 @@ inline void check_gradients(const GraphFn& f, std::vector<Tensor> inputs,
                               << numeric << " (error " << err << ")";
                 ++reported;
             }
+        }
+    }
+}
+
+// The same check for a model's parameters: every entry of every parameter of `ps` (at most
+// `max_per_param` evenly spaced entries per parameter) against central finite differences of
+// sum(w * f(ps)), w a fixed random weighting of f's output. ps must be float64.
+using ParamLossFn = std::function<Var(Graph&, ParamSet&)>;
+
+inline double weighted_param_loss(const ParamLossFn& f, ParamSet& ps, const Tensor& w) {
+    Graph g;
+    Var out = f(g, ps);
+    double s = 0;
+    for (int64_t i = 0; i < out.value().numel(); ++i) s += out.value().at(i) * w.at(i);
+    return s;
+}
+
+inline void check_param_gradients(const ParamLossFn& f, ParamSet& ps, int64_t max_per_param = 40) {
+    ps.zero_grad();
+    Graph g;
+    Var out = f(g, ps);
+    Tensor w = random_tensor(out.shape(), 99);
+    g.backward(out, w);
+    const double eps = 1e-6;
+    for (auto& e : ps.entries()) {
+        const int64_t n = e.value.numel();
+        const int64_t stride = std::max<int64_t>(1, n / max_per_param);
+        for (int64_t i = 0; i < n; i += stride) {
+            const double x0 = e.value.at(i);
+            e.value.set(i, x0 + eps);
+            const double lp = weighted_param_loss(f, ps, w);
+            e.value.set(i, x0 - eps);
+            const double lm = weighted_param_loss(f, ps, w);
+            e.value.set(i, x0);
+            const double numeric = (lp - lm) / (2 * eps);
+            EXPECT_NEAR(e.grad.at(i), numeric, 1e-6 + 1e-5 * std::abs(numeric)) << e.name << "[" << i << "]";
         }
     }
 }
