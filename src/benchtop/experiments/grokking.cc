@@ -178,18 +178,12 @@ std::vector<Curve> Grokking::run_modular(const std::vector<Json>& cfgs, RunConte
                          .d_mlp = c0["d_mlp"].get<int64_t>(),
                          .n_layers = c0["n_layers"].get<int64_t>(),
                          .layer_norm = c0["layer_norm"].get<bool>(),
-                         .out = p};
+                         .out = p,
+                         .embed_std = c0["embed_init"] == "scaled" ? 1.0 / std::sqrt(double(c0["d_model"].get<int64_t>()))
+                                                                   : 1.0};
     ParamSet ps(K);
     add_transformer_params(ps, spec);
     init_transformer(ps, spec, pack_values<uint64_t>(cfgs, "seed"));
-    if (c0["embed_init"] == "scaled") {
-        const double f = 1.0 / std::sqrt(double(spec.d_model));
-        for (const char* name : {"embed.weight", "pos_embed.weight"}) {
-            Tensor& w = ps.value(name);
-            float* v = w.data<float>();
-            for (int64_t i = 0; i < w.numel(); ++i) v[i] = static_cast<float>(double(v[i]) * f);
-        }
-    }
     TokenTrainOptions o;
     o.steps = c0["steps"].get<int64_t>();
     o.lr = c0["lr"].get<double>();

@@ -118,8 +118,16 @@ void init_transformer(ParamSet& ps, const TransformerSpec& spec, std::span<const
     // N(0, 1): Kaiming normal's std = gain / sqrt(fan_in) with fan_in = d_model (the columns of
     // [rows, d_model]) and gain sqrt(d_model) is exactly 1.
     const double unit_gain = std::sqrt(static_cast<double>(spec.d_model));
-    for (const char* n : {"embed.weight", "pos_embed.weight"})
+    for (const char* n : {"embed.weight", "pos_embed.weight"}) {
         init_kaiming_normal(ps, n, seeds, scale, unit_gain, FanMode::FanIn);
+        if (spec.embed_std == 1.0) continue;
+        Tensor& w = ps.value(n);
+        dispatch_float(w.dtype(), "init_transformer", [&](auto tag) {
+            using T = decltype(tag);
+            T* v = w.data<T>();
+            for (int64_t i = 0; i < w.numel(); ++i) v[i] = static_cast<T>(double(v[i]) * spec.embed_std);
+        });
+    }
     for (const LinearDef& l : linears(spec)) {
         init_default(ps, l.name + ".weight", seeds, scale);
         init_default(ps, l.name + ".bias", seeds, scale, l.in);

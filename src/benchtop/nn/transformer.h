@@ -45,6 +45,9 @@ struct TransformerSpec {
     int64_t n_layers = 1;    // >= 0 (0: embeddings straight into the unembedding)
     bool layer_norm = false;  // pre-norm blocks + final norm when true
     int64_t out = 0;         // unembedding size (0: vocab)
+    // Standard deviation of the token and position embeddings at initialisation (1: torch's
+    // nn.Embedding; Nanda et al.'s grokking model uses 1 / sqrt(d_model)).
+    double embed_std = 1.0;
     // Run the first block's position-wise work on a [vocab, T] table (see transformer_forward)
     // when a batch holds more sequences than the vocabulary has tokens.
     bool token_table = true;
@@ -56,7 +59,7 @@ int64_t transformer_out_size(const TransformerSpec& spec);
 std::string transformer_block_prefix(int64_t layer);
 // Adds every parameter, zero-initialised (layer norm weights one). Throws on bad sizes.
 void add_transformer_params(ParamSet& ps, const TransformerSpec& spec);
-// Token and position embeddings ~ N(0, 1) (torch.nn.Embedding's default); every Linear torch's
+// Token and position embeddings ~ N(0, 1) (torch.nn.Embedding's default), times embed_std; every Linear torch's
 // default, weight and bias uniform(+-1/sqrt(fan_in)) (nn/init.h init_default); layer norm
 // weight 1 and bias 0. scale[k] (optional) multiplies every drawn value of member k (the
 // embeddings and the Linear weights and biases) like the other initialisers; the layer norm
