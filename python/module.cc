@@ -177,9 +177,14 @@ py::dict run(const std::string& name, const std::string& db, int jobs, int64_t m
     return r;
 }
 
-py::list runs(const std::string& db, const std::string& experiment) {
+// The results database at `db`, read-only; a missing file is a UsageError (ValueError).
+Store open_for_reading(const std::string& db) {
     if (!std::filesystem::exists(db)) throw UsageError("no results database at " + db);
-    Store store(db, Store::Mode::ReadOnly);
+    return Store(db, Store::Mode::ReadOnly);
+}
+
+py::list runs(const std::string& db, const std::string& experiment) {
+    Store store = open_for_reading(db);
     py::list out;
     for (const RunRow& r : store.runs(experiment)) {
         py::dict d;
@@ -201,8 +206,7 @@ py::list runs(const std::string& db, const std::string& experiment) {
 }
 
 py::dict metrics(const std::string& db, int64_t run_id, const std::string& key) {
-    if (!std::filesystem::exists(db)) throw UsageError("no results database at " + db);
-    Store store(db, Store::Mode::ReadOnly);
+    Store store = open_for_reading(db);
     std::map<std::string, std::pair<std::vector<int64_t>, std::vector<double>>> by_key;
     for (const Metric& m : store.metrics(run_id, key)) {
         by_key[m.key].first.push_back(m.step);

@@ -135,10 +135,8 @@ std::vector<Accuracy> train_members(ParamSet& ps, const Json& c, const Classifie
     o.optimizer = OptimizerKind::Adam;
     o.lr = c["lr"].get<double>();
     o.seeds.assign(size_t(ps.n_members()), 0);  // fixed batch order: the seeds draw nothing
-    const int64_t K = ps.n_members();
-    o.on_step = [&, K](int64_t done) {
-        ctx.check_stop();
-        if (ctx.advance) ctx.advance(K);
+    o.on_step = [report = step_reporter(ctx, ps.n_members()), capture_at, &capture](int64_t done) {
+        report(done);
         if (done == capture_at && capture) capture();
     };
     std::vector<MemberCurve> curves = train_classifier(ps, spec, data, o);
