@@ -224,6 +224,24 @@ TEST(StoreRuns, FinishRunIsAtomic) {
     EXPECT_EQ(store.state_of("a"), RunState::Complete);
 }
 
+TEST(StoreRuns, ProvenanceOfAnotherProcessReplacesThisOne) {
+    test::TempDir dir;
+    Store store(dir.file("r.db"));
+    const int64_t a = store.start_run(spec("a"));
+    const int64_t b = store.start_run(spec("b"));
+    const std::string here = store.runs()[0].cpu;
+    EXPECT_FALSE(here.empty());
+    RunOutcome out;
+    store.finish_run(a, out);  // computed here: the tags start_run wrote stay
+    out.cpu = "Remote CPU";
+    out.kernel_path = "generic";
+    store.finish_run(b, out);  // computed by another rank: its CPU and path are recorded
+    const std::vector<RunRow> rows = store.runs();
+    EXPECT_EQ(rows[0].cpu, here);
+    EXPECT_EQ(rows[1].cpu, "Remote CPU");
+    EXPECT_EQ(rows[1].kernel_path, "generic");
+}
+
 TEST(StoreRuns, FinishRunChecksStateAndRun) {
     test::TempDir dir;
     Store store(dir.file("r.db"));

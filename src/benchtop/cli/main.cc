@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <thread>
 
 #include <CLI/CLI.hpp>
@@ -30,6 +31,9 @@
 #include "benchtop/sweep/grid.h"
 #include "benchtop/sweep/runner.h"
 #include "benchtop/sweep/shard.h"
+#ifdef BENCHTOP_HAVE_MPI
+#include "benchtop/cluster/mpi.h"
+#endif
 
 using namespace benchtop;
 
@@ -103,8 +107,57 @@ struct RunArgs {
     int jobs = 0;
     int64_t max_pack = 0;
     std::string shard;  // "I/N" or empty
+    bool mpi = false;
     bool quiet = false, dry_run = false, retry_failed = false, no_figures = false;
 };
+
+// Runs the grid into a.db (packs on `executor`, or on `jobs` threads here), draws the figures
+// and prints the outcome.
+int run_and_report(const RunArgs& a, const Experiment& exp, const std::vector<Json>& grid,
+                   const std::vector<Axis>& axes, const std::string& command_line, int jobs,
+                   PackExecutor* executor) {
+    std::vector<std::string> swept = swept_keys(exp.schema(), axes);
+    Store store(a.db);
+    WriterLock lock(a.db);
+    RunnerOptions opt;
+    opt.jobs = jobs;
+    opt.max_pack = a.max_pack;
+    opt.progress = a.quiet ? Progress::Mode::Quiet : Progress::Mode::Auto;
+    opt.retry_failed = a.retry_failed;
+    opt.command_line = command_line;
+    Json spec = Json::object();
+    for (const Axis& ax : axes) spec[ax.key] = ax.values;
+    opt.sweep_spec = spec.dump();
+    std::signal(SIGINT, on_sigint);
+    RunnerReport rep = run_grid(exp, grid, store, opt, g_stop, executor);
+    std::signal(SIGINT, SIG_DFL);
+    for (const std::string& e : rep.errors) std::fprintf(stderr, "run failed: %s\n", e.c_str());
+
+    std::string out_dir = a.out.empty() ? "benchtop-out/" + exp.name() : a.out;
+    std::vector<std::string> files;
+    if (!a.no_figures && !g_stop.load()) {
+        std::filesystem::create_directories(out_dir);
+        files = exp.draw(store, out_dir);
+        for (const std::string& f : files)
+            store.add_artifact(std::nullopt, exp.name(), std::filesystem::path(f).filename().string(),
+                               std::filesystem::path(f).extension().string().substr(1), f);
+    }
+    if (!a.quiet) {
+        std::printf("%s: %ld runs: %ld stored before, %ld complete, %ld diverged, %ld failed, %ld interrupted "
+                    "(%s)\n",
+                    exp.name().c_str(), static_cast<long>(rep.total), static_cast<long>(rep.skipped),
+                    static_cast<long>(rep.complete), static_cast<long>(rep.diverged), static_cast<long>(rep.failed),
+                    static_cast<long>(rep.interrupted), format_seconds(rep.wall_s).c_str());
+        std::vector<std::string> keys = exp.show_keys();
+        for (const std::string& k : swept)
+            if (std::find(keys.begin(), keys.end(), k) == keys.end()) keys.push_back(k);
+        std::printf("%s", format_runs_table(store, exp.name(), keys).c_str());
+        for (const std::string& f : files) std::printf("figure: %s\n", f.c_str());
+        std::printf("database: %s\n", a.db.c_str());
+    }
+    if (g_stop.load()) return 130;
+    return rep.failed > 0 ? 1 : 0;
+}
 
 int cmd_run(const RunArgs& a, const std::string& command_line) {
     const Experiment& exp = find_experiment(a.experiment);
@@ -146,46 +199,31 @@ int cmd_run(const RunArgs& a, const std::string& command_line) {
         return 0;
     }
 
-    Store store(a.db);
-    WriterLock lock(a.db);
-    RunnerOptions opt;
-    opt.jobs = jobs;
-    opt.max_pack = a.max_pack;
-    opt.progress = a.quiet ? Progress::Mode::Quiet : Progress::Mode::Auto;
-    opt.retry_failed = a.retry_failed;
-    opt.command_line = command_line;
-    Json spec = Json::object();
-    for (const Axis& ax : axes) spec[ax.key] = ax.values;
-    opt.sweep_spec = spec.dump();
-    std::signal(SIGINT, on_sigint);
-    RunnerReport rep = run_grid(exp, grid, store, opt, g_stop);
-    std::signal(SIGINT, SIG_DFL);
-    for (const std::string& e : rep.errors) std::fprintf(stderr, "run failed: %s\n", e.c_str());
-
-    std::string out_dir = a.out.empty() ? "benchtop-out/" + exp.name() : a.out;
-    std::vector<std::string> files;
-    if (!a.no_figures && !g_stop.load()) {
-        std::filesystem::create_directories(out_dir);
-        files = exp.draw(store, out_dir);
-        for (const std::string& f : files)
-            store.add_artifact(std::nullopt, exp.name(), std::filesystem::path(f).filename().string(),
-                               std::filesystem::path(f).extension().string().substr(1), f);
+#ifdef BENCHTOP_HAVE_MPI
+    if (a.mpi) {
+        // Every rank parsed the same command and checked the same grid above; from here on an
+        // error on one rank ends them all.
+        MpiSession mpi(nullptr, nullptr);
+        try {
+            if (mpi.rank() != 0) {
+                serve_packs(mpi, exp, g_stop);
+                return 0;
+            }
+            if (mpi.size() < 2 && !a.quiet)
+                std::printf("--mpi with one rank: running the packs here (start it with mpirun -np N, N >= 2)\n");
+            std::optional<MpiExecutor> ranks;
+            if (mpi.size() > 1) ranks.emplace(mpi);
+            return run_and_report(a, exp, grid, axes, command_line, jobs, ranks ? &*ranks : nullptr);
+        } catch (const std::exception& e) {
+            mpi.abort(e.what());
+        }
     }
-    if (!a.quiet) {
-        std::printf("%s: %ld runs: %ld stored before, %ld complete, %ld diverged, %ld failed, %ld interrupted "
-                    "(%s)\n",
-                    exp.name().c_str(), static_cast<long>(rep.total), static_cast<long>(rep.skipped),
-                    static_cast<long>(rep.complete), static_cast<long>(rep.diverged), static_cast<long>(rep.failed),
-                    static_cast<long>(rep.interrupted), format_seconds(rep.wall_s).c_str());
-        std::vector<std::string> keys = exp.show_keys();
-        for (const std::string& k : swept)
-            if (std::find(keys.begin(), keys.end(), k) == keys.end()) keys.push_back(k);
-        std::printf("%s", format_runs_table(store, exp.name(), keys).c_str());
-        for (const std::string& f : files) std::printf("figure: %s\n", f.c_str());
-        std::printf("database: %s\n", a.db.c_str());
-    }
-    if (g_stop.load()) return 130;
-    return rep.failed > 0 ? 1 : 0;
+#else
+    if (a.mpi)
+        throw UsageError("--mpi: this benchtop was built without MPI; install Open MPI (libopenmpi-dev, as "
+                         "scripts/setup does) and rebuild");
+#endif
+    return run_and_report(a, exp, grid, axes, command_line, jobs, nullptr);
 }
 
 Mnist1dArgs parse_mnist1d_args(const std::vector<std::string>& kvs) {
@@ -295,6 +333,8 @@ int main(int argc, char** argv) {
     run_cmd->add_option("--shard", ra.shard,
                         "I/N: run only slice I (0-based) of N of the grid, whole packs dealt round-robin; merge the "
                         "shards' databases with `benchtop merge`");
+    run_cmd->add_flag("--mpi", ra.mpi,
+                      "under mpirun: rank 0 stores the results, the other ranks train the packs (docs/cluster.md)");
     run_cmd->add_flag("--quiet,-q", ra.quiet, "print nothing but errors");
     run_cmd->add_flag("--dry-run", ra.dry_run, "print the grid and a time estimate, run nothing");
     run_cmd->add_flag("--retry-failed", ra.retry_failed, "run again the runs stored as failed");

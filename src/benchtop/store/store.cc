@@ -485,6 +485,9 @@ void Store::finish_run(int64_t run_id, const RunOutcome& outcome) {
         "WHERE run_id = ?5");
     up.bind_all(to_string(outcome.state), now, outcome.wall_s, nonempty(outcome.error), run_id);
     up.run();
+    auto retag = db_.prepare("UPDATE tags SET value = ?3 WHERE run_id = ?1 AND key = ?2");
+    if (!outcome.cpu.empty()) retag.bind_all(run_id, "cpu", outcome.cpu).run();
+    if (!outcome.kernel_path.empty()) retag.bind_all(run_id, "kernel_path", outcome.kernel_path).run();
     tx.commit();
 }
 

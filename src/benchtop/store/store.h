@@ -53,6 +53,9 @@ struct RunOutcome {
     std::vector<Metric> metrics;
     std::string error;
     double wall_s = 0;
+    // Provenance of a run computed in another process (an MPI rank): its CPU's model and kernel
+    // path replace the ones start_run recorded for this process. Empty: keep them.
+    std::string cpu, kernel_path;
 };
 
 // One row of `runs`. Times are unix seconds, 0 where not (yet) set; wall_s is 0 until finished;

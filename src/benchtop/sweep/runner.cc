@@ -2,13 +2,9 @@
 
 #include <algorithm>
 #include <chrono>
-#include <condition_variable>
-#include <deque>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <set>
-#include <thread>
 
 namespace benchtop {
 
@@ -53,20 +49,8 @@ std::vector<std::vector<size_t>> make_packs(const Experiment& exp, const std::ve
     return packs;
 }
 
-namespace {
-
-struct PackResult {
-    size_t pack;
-    std::vector<RunOutcome> outcomes;
-    std::optional<std::string> error;
-    bool interrupted = false;
-    double wall_s = 0;
-};
-
-}  // namespace
-
 RunnerReport run_grid(const Experiment& exp, const std::vector<Json>& grid, Store& store,
-                      const RunnerOptions& opt, const std::atomic<bool>& stop) {
+                      const RunnerOptions& opt, const std::atomic<bool>& stop, PackExecutor* executor) {
     using Clock = std::chrono::steady_clock;
     const auto t0 = Clock::now();
     RunnerReport rep;
@@ -107,59 +91,21 @@ RunnerReport run_grid(const Experiment& exp, const std::vector<Json>& grid, Stor
     };
     note_runs();
 
-    std::mutex mu;
-    std::condition_variable cv_tasks, cv_done;
-    std::deque<size_t> tasks;
-    std::deque<PackResult> done;
-    bool closing = false;
-
-    auto worker = [&]() {
-        while (true) {
-            size_t p;
-            {
-                std::unique_lock<std::mutex> lock(mu);
-                cv_tasks.wait(lock, [&] { return closing || !tasks.empty(); });
-                if (tasks.empty()) return;
-                p = tasks.front();
-                tasks.pop_front();
-            }
-            PackResult res{p, {}, std::nullopt, false, 0};
-            auto ts = Clock::now();
-            try {
-                std::vector<Json> cfgs;
-                for (size_t i : packs[p]) cfgs.push_back(runs[i].config);
-                RunContext ctx;
-                ctx.stop = &stop;
-                const int64_t weight = pack_weight[p];
-                ctx.advance = [&progress, weight](int64_t n) { progress.advance(n * weight); };
-                ctx.check_stop();
-                res.outcomes = exp.run_pack(cfgs, ctx);
-                BENCHTOP_CHECK(res.outcomes.size() == cfgs.size(), exp.name(), ": run_pack returned ",
-                               res.outcomes.size(), " outcomes for ", cfgs.size(), " runs");
-            } catch (const Interrupted&) {
-                res.interrupted = true;
-            } catch (const std::exception& e) {
-                res.error = e.what();
-            }
-            res.wall_s = std::chrono::duration<double>(Clock::now() - ts).count();
-            {
-                std::lock_guard<std::mutex> lock(mu);
-                done.push_back(std::move(res));
-            }
-            cv_done.notify_one();
-        }
-    };
-
-    const int jobs = std::max(1, std::min<int>(opt.jobs, static_cast<int>(std::max<size_t>(1, packs.size()))));
-    std::vector<std::thread> threads;
-    for (int j = 0; j < jobs; ++j) threads.emplace_back(worker);
+    std::optional<ThreadExecutor> local;
+    if (!executor) {
+        const int jobs = std::max(1, std::min<int>(opt.jobs, static_cast<int>(std::max<size_t>(1, packs.size()))));
+        executor = &local.emplace(exp, jobs, stop, opt.worker);
+    }
+    const size_t slots = static_cast<size_t>(std::max(1, executor->slots()));
 
     std::map<size_t, std::vector<int64_t>> run_ids;  // pack -> store run ids
     size_t next = 0, in_flight = 0;
     auto dispatch = [&]() {
-        while (next < packs.size() && in_flight < static_cast<size_t>(jobs) && !stop.load()) {
+        while (next < packs.size() && in_flight < slots && !stop.load()) {
             const size_t pk = order[next];
             std::vector<int64_t> ids;
+            std::vector<Json> cfgs;
+            const std::string worker = executor->next_worker();
             for (size_t m = 0; m < packs[pk].size(); ++m) {
                 const PlannedRun& r = runs[packs[pk][m]];
                 RunSpec spec;
@@ -170,16 +116,14 @@ RunnerReport run_grid(const Experiment& exp, const std::vector<Json>& grid, Stor
                 spec.config_json = r.config.dump();
                 spec.batch_id = static_cast<int64_t>(pk);
                 spec.member = static_cast<int64_t>(m);
-                spec.worker = opt.worker;
+                spec.worker = worker;
                 spec.sweep_id = sweep_id;
                 ids.push_back(store.start_run(spec));
+                cfgs.push_back(r.config);
             }
             run_ids[pk] = std::move(ids);
-            {
-                std::lock_guard<std::mutex> lock(mu);
-                tasks.push_back(pk);
-            }
-            cv_tasks.notify_one();
+            const int64_t weight = pack_weight[pk];
+            executor->submit(pk, std::move(cfgs), [&progress, weight](int64_t n) { progress.advance(n * weight); });
             ++next;
             ++in_flight;
         }
@@ -209,47 +153,25 @@ RunnerReport run_grid(const Experiment& exp, const std::vector<Json>& grid, Stor
         }
     };
 
-    try {
+    dispatch();
+    auto last_beat = Clock::now();
+    while (in_flight > 0) {
+        std::vector<PackResult> ready = executor->wait(std::chrono::milliseconds(250));
+        for (PackResult& r : ready) {
+            store_result(r);
+            --in_flight;
+            n_finished += static_cast<int64_t>(packs[r.pack].size());
+            note_runs();
+        }
+        if (Clock::now() - last_beat > std::chrono::seconds(5)) {
+            std::vector<int64_t> live;
+            for (const auto& [p, ids] : run_ids) live.insert(live.end(), ids.begin(), ids.end());
+            store.heartbeat(live);
+            last_beat = Clock::now();
+        }
+        for (const PackResult& r : ready) run_ids.erase(r.pack);
         dispatch();
-        auto last_beat = Clock::now();
-        while (in_flight > 0) {
-            std::deque<PackResult> ready;
-            {
-                std::unique_lock<std::mutex> lock(mu);
-                cv_done.wait_for(lock, std::chrono::milliseconds(250), [&] { return !done.empty(); });
-                ready.swap(done);
-            }
-            for (PackResult& r : ready) {
-                store_result(r);
-                --in_flight;
-                n_finished += static_cast<int64_t>(packs[r.pack].size());
-                note_runs();
-            }
-            if (Clock::now() - last_beat > std::chrono::seconds(5)) {
-                std::vector<int64_t> live;
-                for (const auto& [p, ids] : run_ids) live.insert(live.end(), ids.begin(), ids.end());
-                store.heartbeat(live);
-                last_beat = Clock::now();
-            }
-            for (const PackResult& r : ready) run_ids.erase(r.pack);
-            dispatch();
-        }
-    } catch (...) {
-        {
-            std::lock_guard<std::mutex> lock(mu);
-            closing = true;
-            tasks.clear();
-        }
-        cv_tasks.notify_all();
-        for (std::thread& t : threads) t.join();
-        throw;
     }
-    {
-        std::lock_guard<std::mutex> lock(mu);
-        closing = true;
-    }
-    cv_tasks.notify_all();
-    for (std::thread& t : threads) t.join();
     progress.finish();
     rep.wall_s = std::chrono::duration<double>(Clock::now() - t0).count();
     return rep;

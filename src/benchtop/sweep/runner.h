@@ -17,6 +17,7 @@
 #include "benchtop/experiments/experiment.h"
 #include "benchtop/report/progress.h"
 #include "benchtop/store/store.h"
+#include "benchtop/sweep/executor.h"
 
 namespace benchtop {
 
@@ -52,7 +53,9 @@ std::vector<PlannedRun> plan_runs(const Experiment& exp, const std::vector<Json>
 std::vector<std::vector<size_t>> make_packs(const Experiment& exp, const std::vector<PlannedRun>& runs,
                                             int64_t max_pack);
 
+// Packs run on `executor`, or, when null, on options.jobs threads of this process.
 RunnerReport run_grid(const Experiment& exp, const std::vector<Json>& grid, Store& store,
-                      const RunnerOptions& options, const std::atomic<bool>& stop);
+                      const RunnerOptions& options, const std::atomic<bool>& stop,
+                      PackExecutor* executor = nullptr);
 
 }  // namespace benchtop
