@@ -3,6 +3,7 @@
 //   benchtop list | describe EXP | run EXP [key=value ...] | show [EXP] | export [EXP] | report EXP
 //   benchtop data mnist1d [key=value ...] --out DIR
 //   benchtop run EXP ... --shard I/N --db shard-I.db;  benchtop merge OUT.db shard-*.db
+//   mpirun -np N benchtop run EXP ... --mpi;  benchtop serve [--db FILE] [--port N]
 //
 // Exit status: 0 success, 1 a run failed or an error occurred, 2 a usage error (nothing was
 // written), 130 interrupted by Ctrl-C (finished runs are kept).
@@ -24,6 +25,7 @@
 
 #include "benchtop/core/version.h"
 #include "benchtop/kernels/dispatch.h"
+#include "benchtop/dashboard/http.h"
 #include "benchtop/data/mnist1d.h"
 #include "benchtop/data/mnist1d_files.h"
 #include "benchtop/experiments/experiment.h"
@@ -364,6 +366,15 @@ int main(int argc, char** argv) {
     merge_cmd->add_option("output", merge_out, "database to merge into (created when missing)")->required();
     merge_cmd->add_option("inputs", merge_in, "databases to merge from")->required();
 
+    ServeOptions so;
+    auto* serve_cmd = app.add_subcommand(
+        "serve", "a dashboard of the database in the browser: runs, curves, figures, live progress (read-only)");
+    serve_cmd->add_option("--db", so.db, "results database")->capture_default_str();
+    serve_cmd->add_option("--host", so.host, "address to listen on (127.0.0.1: this machine only)")
+        ->capture_default_str();
+    serve_cmd->add_option("--port", so.port, "TCP port (0: any free port)")->capture_default_str()->check(
+        CLI::Range(0, 65535));
+
     std::string dataset, data_out;
     std::vector<std::string> data_kv;
     auto* data_cmd = app.add_subcommand("data", "generate a dataset into raw files");
@@ -448,6 +459,9 @@ int main(int argc, char** argv) {
                             static_cast<long>(r.replaced));
             }
             std::printf("database: %s\n", merge_out.c_str());
+        } else if (app.got_subcommand("serve")) {
+            if (!std::filesystem::exists(so.db)) throw UsageError("no results database at " + so.db + " (see --db)");
+            return serve_dashboard(so);
         } else if (app.got_subcommand("data")) {
             Mnist1dArgs args = parse_mnist1d_args(data_kv);
             Mnist1dData d = make_mnist1d(args);

@@ -232,6 +232,8 @@ RunRow read_run_row(const sql::Stmt& st) {
     r.wall_s = st.real(15);
     r.cpu = st.text(16);
     r.kernel_path = st.text(17);
+    r.sweep_id = st.opt_int64(18).value_or(-1);
+    r.heartbeat_at = st.int64(19);
     return r;
 }
 
@@ -239,7 +241,8 @@ constexpr const char* kRunColumns =
     "run_id, run_key, group_key, experiment, seed, config_json, state, version, error, worker, "
     "batch_id, member, created_at, started_at, finished_at, wall_s, "
     "(SELECT value FROM tags t WHERE t.run_id = runs.run_id AND t.key = 'cpu'), "
-    "(SELECT value FROM tags t WHERE t.run_id = runs.run_id AND t.key = 'kernel_path')";
+    "(SELECT value FROM tags t WHERE t.run_id = runs.run_id AND t.key = 'kernel_path'), "
+    "sweep_id, heartbeat_at";
 
 }  // namespace
 
@@ -603,6 +606,33 @@ std::vector<RunRow> Store::runs(const std::string& experiment) const {
         }
     }
     snapshot.commit();
+    return out;
+}
+
+std::optional<RunRow> Store::run(int64_t run_id) const {
+    sql::Transaction snapshot(db_, sql::Transaction::Kind::Deferred);
+    std::optional<RunRow> out;
+    {
+        auto st = db_.prepare(std::string("SELECT ") + kRunColumns + " FROM runs WHERE run_id = ?1");
+        st.bind(1, run_id);
+        if (st.step()) out = read_run_row(st);
+    }
+    if (out) {
+        auto st = db_.prepare("SELECT key, value, kind FROM summaries WHERE run_id = ?1 ORDER BY key");
+        st.bind(1, run_id);
+        while (st.step()) out->summaries[st.text(0)] = decode(st.opt_real(1), st.int64(2));
+    }
+    snapshot.commit();
+    return out;
+}
+
+std::vector<SweepRow> Store::sweeps(const std::string& experiment) const {
+    auto st = db_.prepare(
+        "SELECT sweep_id, name, experiment, spec_json, command, created_at FROM sweeps "
+        "WHERE ?1 = '' OR experiment = ?1 ORDER BY sweep_id");
+    st.bind(1, experiment);
+    std::vector<SweepRow> out;
+    while (st.step()) out.push_back({st.int64(0), st.text(1), st.text(2), st.text(3), st.text(4), st.int64(5)});
     return out;
 }
 

@@ -74,6 +74,16 @@ struct RunRow {
     // Provenance (the tags table): the CPU's model and the kernel path (kernels/dispatch.h)
     // of the process that ran it; empty for runs stored before they were recorded.
     std::string cpu, kernel_path;
+    int64_t sweep_id = -1;      // -1: not run by a sweep
+    int64_t heartbeat_at = 0;   // last sign of life of a running run (unix seconds)
+};
+
+// One row of `sweeps`: a grid of one experiment, with the overrides (spec_json: key -> values)
+// and the command line that ran it.
+struct SweepRow {
+    int64_t sweep_id = 0;
+    std::string name, experiment, spec_json, command;
+    int64_t created_at = 0;
 };
 
 struct ArtifactRow {
@@ -153,6 +163,10 @@ public:
     std::vector<std::string> experiments() const;  // distinct experiments of runs, sorted
     // Runs of `experiment` ("" = all) ordered by run_id, summaries filled.
     std::vector<RunRow> runs(const std::string& experiment = "") const;
+    // The run with that id, summaries filled; nullopt when there is none.
+    std::optional<RunRow> run(int64_t run_id) const;
+    // Sweeps of `experiment` ("" = all) ordered by sweep_id.
+    std::vector<SweepRow> sweeps(const std::string& experiment = "") const;
     // Metrics of the run (only `key` unless "") ordered by key, step.
     std::vector<Metric> metrics(int64_t run_id, const std::string& key = "") const;
     // Artifacts of `experiment` ("" = all) ordered by artifact_id.
