@@ -1,8 +1,9 @@
 #include "benchtop/dashboard/http.h"
 
 #include <httplib.h>
-#include <pthread.h>
 
+#include <atomic>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <map>
@@ -32,6 +33,10 @@ void error_page(httplib::Response& res, int status, const std::string& message) 
     res.set_content(Json{{"error", message}}.dump(), "application/json");
     secure(res);
 }
+
+volatile std::sig_atomic_t g_stop_serving = 0;
+
+extern "C" void on_stop_signal(int) { g_stop_serving = 1; }
 
 }  // namespace
 
@@ -86,23 +91,23 @@ int serve_dashboard(const ServeOptions& o) {
         return 1;
     }
 
-    // Ctrl-C and SIGTERM stop the server from a thread of their own (never from a handler).
-    sigset_t signals;
-    sigemptyset(&signals);
-    sigaddset(&signals, SIGINT);
-    sigaddset(&signals, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-    std::thread waiter([&] {
-        int sig = 0;
-        sigwait(&signals, &sig);
+    // Ctrl-C and SIGTERM set a flag (whichever thread they reach: the BLAS library starts its own
+    // threads); a watcher thread stops the server.
+    g_stop_serving = 0;
+    std::signal(SIGINT, on_stop_signal);
+    std::signal(SIGTERM, on_stop_signal);
+    std::atomic<bool> done{false};
+    std::thread watcher([&] {
+        while (!done.load() && !g_stop_serving) std::this_thread::sleep_for(std::chrono::milliseconds(50));
         server.stop();
     });
     std::printf("serving %s (read-only) at http://%s:%d/  (Ctrl-C stops)\n", o.db.c_str(), o.host.c_str(), port);
     std::fflush(stdout);
     server.listen_after_bind();
-    // Stopped by a signal, the waiter has returned; otherwise wake it.
-    pthread_kill(waiter.native_handle(), SIGTERM);
-    waiter.join();
+    done = true;
+    watcher.join();
+    std::signal(SIGINT, SIG_DFL);
+    std::signal(SIGTERM, SIG_DFL);
     return 0;
 }
 
