@@ -14,6 +14,7 @@ const Experiment& trainability_experiment();
 const Experiment& implicit_regularization_experiment();
 const Experiment& lottery_ticket_experiment();
 const Experiment& grokking_experiment();
+const Experiment& adversarial_experiment();
 
 const std::vector<const Experiment*>& all_experiments() {
     static const std::vector<const Experiment*> list = {&mnist1d_baselines_experiment(),
@@ -24,7 +25,8 @@ const std::vector<const Experiment*>& all_experiments() {
                                                           &trainability_experiment(),
                                                           &implicit_regularization_experiment(),
                                                           &lottery_ticket_experiment(),
-                                                          &grokking_experiment()};
+                                                          &grokking_experiment(),
+                                                          &adversarial_experiment()};
     return list;
 }
 

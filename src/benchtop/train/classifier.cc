@@ -234,6 +234,7 @@ std::vector<MemberCurve> train_classifier(ParamSet& ps, const ClassifierSpec& sp
             input = g.input(batch_rows(xt, start, n));
             labels = yt.rank() == 1 ? batch_rows(yt, start, n, false) : label_columns(yt, start, n);
         }
+        if (o.perturb_batch) input = g.input(o.perturb_batch(input.value(), labels));
         Var out = classifier_forward(ps, spec, input);
         Var loss = o.mse_one_hot ? mse_loss(out, g.input(one_hot(labels, spec.out))) : cross_entropy(out, labels);
         for (int64_t k = 0; k < K; ++k) {

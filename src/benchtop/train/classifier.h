@@ -75,6 +75,10 @@ struct TrainOptions {
     // A member's result does not depend on the others in its stack.
     bool stop_member_when_fit = false;
     std::vector<uint64_t> seeds;   // one per member: data order streams (and nothing else)
+    // Adversarial training (Madry et al. 2018): each batch's inputs x ([1 or K, B, D]) are replaced
+    // by perturb_batch(x, labels) ([K, B, D]) before the step. It may use the parameters' gradients
+    // (they are zeroed before the step's backward pass).
+    std::function<Tensor(const Tensor& x, const Tensor& labels)> perturb_batch;
     // Called after each step with the number of steps done so far; may throw to stop.
     std::function<void(int64_t)> on_step;
 };
