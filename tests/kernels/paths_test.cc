@@ -212,6 +212,10 @@ TEST(KernelPathsExperiments, StoredSummariesAreTheSameOnEveryPath) {
         {"grokking",
          {"protocol=omnigrok", "mlp_width=16", "mlp_steps=20", "mlp_eval_every=10", "mlp_batch=50",
           "num_samples=300", "train_examples=200"}},
+        {"adversarial",
+         {"model=mlp,cnn", "adv_train=false,true", "steps=20", "num_samples=300", "train_examples=200",
+          "attack_examples=20", "pgd_steps=3", "bisections=3", "boundary_examples=10", "boundary_steps=20",
+          "seed=0"}},
     };
     for (const auto& [exp, overrides] : configs) {
         std::vector<std::map<std::string, double>> ref;
