@@ -216,6 +216,9 @@ TEST(KernelPathsExperiments, StoredSummariesAreTheSameOnEveryPath) {
          {"model=mlp,cnn", "adv_train=false,true", "steps=20", "num_samples=300", "train_examples=200",
           "attack_examples=20", "pgd_steps=3", "bisections=3", "boundary_examples=10", "boundary_steps=20",
           "seed=0"}},
+        {"analysis-by-synthesis",
+         {"model=gmm,mlp,abs", "train_size=100", "steps=20", "vae_steps=20", "samples=5", "search_steps=3",
+          "noise_examples=20", "num_samples=300", "train_examples=200", "seed=0"}},
     };
     for (const auto& [exp, overrides] : configs) {
         std::vector<std::map<std::string, double>> ref;

@@ -15,6 +15,7 @@ const Experiment& implicit_regularization_experiment();
 const Experiment& lottery_ticket_experiment();
 const Experiment& grokking_experiment();
 const Experiment& adversarial_experiment();
+const Experiment& analysis_by_synthesis_experiment();
 
 const std::vector<const Experiment*>& all_experiments() {
     static const std::vector<const Experiment*> list = {&mnist1d_baselines_experiment(),
@@ -26,7 +27,8 @@ const std::vector<const Experiment*>& all_experiments() {
                                                           &implicit_regularization_experiment(),
                                                           &lottery_ticket_experiment(),
                                                           &grokking_experiment(),
-                                                          &adversarial_experiment()};
+                                                          &adversarial_experiment(),
+                                                          &analysis_by_synthesis_experiment()};
     return list;
 }
 
