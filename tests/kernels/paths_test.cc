@@ -6,6 +6,8 @@
 // and gradient tests are that.
 #include <gtest/gtest.h>
 
+#include "benchtop/attacks/attacks.h"
+
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -143,6 +145,32 @@ TEST(KernelPaths, TrainingGivesTheSameBitsOnEveryPath) {
                 EXPECT_EQ(got.curves[k].test_loss, ref.curves[k].test_loss) << m.name;
                 EXPECT_EQ(got.curves[k].test_acc, ref.curves[k].test_acc) << m.name;
             }
+        }
+    }
+}
+
+// Input gradients (what the attacks use): of the loss and of every logit, for each model.
+TEST(KernelPaths, InputGradientsAreTheSameOnEveryPath) {
+    for (ModelKind kind : {ModelKind::Logistic, ModelKind::Mlp, ModelKind::Cnn}) {
+        ClassifierSpec spec{.kind = kind, .in = 40, .out = 10, .width = kind == ModelKind::Cnn ? 5 : 16};
+        ParamSet ps(2);
+        add_classifier_params(ps, spec);
+        init_torch_default(ps, std::vector<uint64_t>{1, 2});
+        ClassifierTarget target(ps, spec);
+        Tensor x = Tensor::empty({2, 7, 40}, DType::F32);
+        Rng rng(5);
+        for (int64_t i = 0; i < x.numel(); ++i) x.set(i, rng.normal());
+        const Tensor y = Tensor::from<int32_t>({7}, {0, 1, 2, 3, 4, 5, 6});
+        std::vector<double> ref_loss, ref_logit;
+        {
+            const kernels::ScopedIsa path(Isa::Generic);
+            ref_loss = target.loss_gradient(x, y).to_vector();
+            ref_logit = target.logit_gradients(x).to_vector();
+        }
+        for (Isa isa : executable_paths()) {
+            const kernels::ScopedIsa path(isa);
+            EXPECT_EQ(target.loss_gradient(x, y).to_vector(), ref_loss) << int(kind) << " " << isa_name(isa);
+            EXPECT_EQ(target.logit_gradients(x).to_vector(), ref_logit) << int(kind) << " " << isa_name(isa);
         }
     }
 }

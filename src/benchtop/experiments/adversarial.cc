@@ -61,6 +61,7 @@ double input_sd(const Tensor& x) {
 
 // Rows [0, n) of x.
 Tensor head(const Tensor& x, int64_t n) {
+    BENCHTOP_CHECK(n <= x.size(0), "head: ", n, " rows of ", x.size(0));
     std::vector<int64_t> dims = x.shape().vec();
     dims[0] = n;
     Tensor out = Tensor::empty(Shape(dims), x.dtype());
@@ -245,7 +246,7 @@ std::vector<RunOutcome> Adversarial::run_pack(const std::vector<Json>& cfgs, Run
     const int64_t nb = c["boundary_examples"].get<int64_t>();
     MinimalL2 b;
     if (nb > 0) {
-        b = boundary_attack(target, head(xa, nb), head(ya, nb), head(data->x_train, 1000),
+        b = boundary_attack(target, head(xa, nb), head(ya, nb), head(data->x_train, std::min<int64_t>(1000, data->x_train.size(0))),
                             {.steps = c["boundary_steps"].get<int64_t>()}, seeds);
         advance(double(nb) / double(n) * c["boundary_steps"].get<double>() * 0.5);
     }

@@ -85,6 +85,7 @@ Tensor noise_signals(int64_t n, int64_t D, double sd, uint64_t seed) {
 }
 
 Tensor head(const Tensor& x, int64_t n) {
+    BENCHTOP_CHECK(n <= x.size(0), "head: ", n, " rows of ", x.size(0));
     std::vector<int64_t> dims = x.shape().vec();
     dims[0] = n;
     Tensor out = Tensor::empty(Shape(dims), x.dtype());
@@ -279,7 +280,7 @@ std::vector<RunOutcome> AnalysisBySynthesis::run_pack(const std::vector<Json>& c
         advance(500);
         const MinimalL2 df = deepfool(*target, xa, ya, {});
         advance(200);
-        const MinimalL2 bd = boundary_attack(*target, xa, ya, head(data->x_train, 1000),
+        const MinimalL2 bd = boundary_attack(*target, xa, ya, head(data->x_train, std::min<int64_t>(1000, data->x_train.size(0))),
                                              {.steps = c["boundary_steps"].get<int64_t>()}, seeds);
         advance(1300);
         for (int64_t k = 0; k < K; ++k) {
