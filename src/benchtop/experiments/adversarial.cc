@@ -315,6 +315,11 @@ std::string label_of(const std::string& model, bool adv) {
     return (model == "logistic" ? std::string("logistic") : model == "mlp" ? "MLP" : "CNN") + (adv ? " (PGD-trained)" : "");
 }
 
+// For categorical axes: "MLP", "MLP+AT" (adversarially trained).
+std::string short_label(const std::string& model, bool adv) {
+    return (model == "logistic" ? std::string("logistic") : model == "mlp" ? "MLP" : "CNN") + (adv ? "+AT" : "");
+}
+
 std::vector<std::string> Adversarial::draw(const Store& store, const std::string& out_dir) const {
     // Mean over seeds of every summary, per (model, adv_train).
     struct Group {
@@ -343,17 +348,17 @@ std::vector<std::string> Adversarial::draw(const Store& store, const std::string
         return it == g.sums.end() ? std::nan("") : it->second.first / it->second.second;
     };
     const std::map<std::string, int> color = {{"logistic", 0}, {"mlp", 1}, {"cnn", 2}};
-    Panel linf{.title = "PGD (solid) and FGSM (dashed), L-inf", .xlabel = "radius (units of sigma per feature)",
+    Panel linf{.title = "PGD (lines) and FGSM (points, standard training), L-inf", .xlabel = "radius (units of sigma per feature)",
                .ylabel = "test accuracy under attack", .logx = true};
     Panel l2{.title = "PGD, L2", .xlabel = "radius (units of sigma x sqrt(40))", .ylabel = "test accuracy under attack",
              .logx = true};
-    Panel dist{.title = "Median minimal L2 perturbation", .xlabel = "", .ylabel = "units of sigma x sqrt(40)"};
+    Panel dist{.title = "Median minimal L2 perturbation (+AT: PGD-trained)", .xlabel = "", .ylabel = "units of sigma x sqrt(40)"};
     Series all_bars{.label = "all attacked signals (misclassified: 0)", .style = Series::Style::Bars},
         correct_bars{.label = "correctly classified ones", .style = Series::Style::Bars};
     double gap = 0, sigma_unit = 0;
     for (const auto& [key, g] : groups) {
         Series p{.label = label_of(g.model, g.adv), .style = Series::Style::LinePoints, .color = color.at(g.model), .dashed = g.adv};
-        Series f{.label = "", .style = Series::Style::Line, .color = color.at(g.model), .dashed = true};
+        Series f{.label = "", .style = Series::Style::Points, .color = color.at(g.model)};
         Series q{.label = label_of(g.model, g.adv), .style = Series::Style::LinePoints, .color = color.at(g.model), .dashed = g.adv};
         for (double e : kEps) {
             p.x.push_back(e), p.y.push_back(mean(g, eps_key("pgd_linf_acc", e)));
@@ -363,7 +368,7 @@ std::vector<std::string> Adversarial::draw(const Store& store, const std::string
         linf.series.push_back(p);
         if (!g.adv) linf.series.push_back(f);
         l2.series.push_back(q);
-        dist.xtics.push_back(label_of(g.model, g.adv));
+        dist.xtics.push_back(short_label(g.model, g.adv));
         all_bars.x.push_back(double(dist.xtics.size() - 1));
         all_bars.y.push_back(mean(g, "median_min_l2_battery"));
         correct_bars.x.push_back(double(dist.xtics.size() - 1));

@@ -315,6 +315,15 @@ const char* label_of(const std::string& m) {
     return it == names.end() ? m.c_str() : it->second;
 }
 
+// For categorical axes.
+std::string short_label(const std::string& m) {
+    static const std::map<std::string, const char*> names = {{"lda", "LDA"}, {"naive_bayes", "NB"}, {"ppca", "PPCA"},
+                                                               {"gmm", "GMM"}, {"logistic", "logistic"}, {"mlp", "MLP"},
+                                                               {"cnn", "CNN"}, {"abs", "ABS-1D"}};
+    auto it = names.find(m);
+    return it == names.end() ? m : it->second;
+}
+
 std::vector<std::string> AnalysisBySynthesis::draw(const Store& store, const std::string& out_dir) const {
     // Means over seeds per (protocol, model, train_size).
     std::map<std::tuple<std::string, std::string, int64_t>, std::map<std::string, std::pair<double, int>>> groups;
@@ -349,7 +358,7 @@ std::vector<std::string> AnalysisBySynthesis::draw(const Store& store, const std
                 s.x.push_back(double(std::get<2>(key))), s.y.push_back(mean(g, "test_acc"));
         if (s.x.empty()) continue;
         acc.series.push_back(s);
-        conf.xtics.push_back(label_of(m));
+        conf.xtics.push_back(short_label(m));
         conf_bars.x.push_back(double(conf.xtics.size() - 1));
         conf_bars.y.push_back(mean(groups[{"accuracy", m, largest[m]}], "noise_confidence"));
     }
@@ -366,7 +375,7 @@ std::vector<std::string> AnalysisBySynthesis::draw(const Store& store, const std
         rc{.label = "correctly classified ones", .style = Series::Style::Bars};
     for (const auto& [key, g] : groups)
         if (std::get<0>(key) == "robustness") {
-            robust.xtics.push_back(label_of(std::get<1>(key)));
+            robust.xtics.push_back(short_label(std::get<1>(key)));
             rb.x.push_back(double(robust.xtics.size() - 1)), rb.y.push_back(mean(g, "median_min_l2_battery"));
             rc.x.push_back(double(robust.xtics.size() - 1)), rc.y.push_back(mean(g, "median_min_l2_battery_correct"));
         }
