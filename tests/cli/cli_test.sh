@@ -92,6 +92,12 @@ check "safetensors header names linear1.weight" grep -q "linear1.weight" w/mlp-4
 acc_saved=$(sqlite3 w.db "select s.value from summaries s join runs r using(run_id) where s.key='test_acc' and json_extract(r.config_json,'$.steps')=60")
 acc_loaded=$(sqlite3 w.db "select s.value from summaries s join runs r using(run_id) where s.key='test_acc' and json_extract(r.config_json,'$.steps')=0")
 check "init_from restores the trained model ($acc_saved vs $acc_loaded)" test "$acc_saved" = "$acc_loaded"
+# The adversarial experiment attacks a saved baseline as it is.
+"$BT" run adversarial model=mlp adv_train=false seed=42 init_from='w/{model}-{seed}.safetensors' attack_examples=20 \
+    pgd_steps=2 bisections=2 boundary_examples=5 boundary_steps=5 --db adv.db --quiet --no-figures
+acc_attacked=$(sqlite3 adv.db "select value from summaries where key = 'test_acc'")
+check "adversarial attacks the loaded baseline ($acc_saved vs $acc_attacked)" test "$acc_saved" = "$acc_attacked"
+expect_usage "adv_train must be false" run adversarial model=mlp adv_train=true init_from=w/mlp-42.safetensors --db x.db
 "$BT" run mnist1d-baselines model=cnn seed=42 init_from=w/mlp-42.safetensors steps=1 --db w.db --quiet --no-figures 2>err.txt
 check "init_from with the wrong model fails with a message naming a tensor" grep -q "conv1" err.txt
 

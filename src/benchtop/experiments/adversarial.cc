@@ -22,6 +22,7 @@
 #include "benchtop/core/rng.h"
 #include "benchtop/experiments/experiment.h"
 #include "benchtop/experiments/mnist1d_data.h"
+#include "benchtop/io/safetensors.h"
 #include "benchtop/nn/model_init.h"
 #include "benchtop/report/plot.h"
 #include "benchtop/train/classifier.h"
@@ -98,6 +99,9 @@ public:
             .boolean("adv_train", Json::array({false, true}),
                      "train on PGD examples (L-inf, radius train_eps, 7 steps; Madry et al. 2018)")
             .real("train_eps", 0.1, 0.0, 10.0, "radius of the adversarial training, in units of sigma (L-inf)")
+            .text("init_from", "",
+                  "safetensors file of a trained model to attack instead of training one (e.g. written by "
+                  "mnist1d-baselines save_to=...); {model} and {seed} are replaced")
             .integer("steps", 6000, 0, 1e7, "last training step; steps 0..steps are taken (the reference loop)")
             .real("lr", 1e-2, 0.0, 10.0, "Adam learning rate")
             .integer("batch", 100, 1, 1e6, "minibatch size")
@@ -135,6 +139,8 @@ public:
                              " test examples");
         if (c["boundary_examples"].get<int64_t>() > c["attack_examples"].get<int64_t>())
             throw UsageError("adversarial: boundary_examples must not exceed attack_examples");
+        if (!c["init_from"].get<std::string>().empty() && c["adv_train"].get<bool>())
+            throw UsageError("adversarial: init_from loads a trained model, so adv_train must be false");
     }
     int64_t work_units(const Json& c) const override {
         const int64_t train = (c["steps"].get<int64_t>() + 1) * (c["adv_train"].get<bool>() ? 1 + kTrainPgdSteps : 1);
@@ -188,7 +194,7 @@ std::vector<RunOutcome> Adversarial::run_pack(const std::vector<Json>& cfgs, Run
     int64_t batch_no = 0;
     if (adv_train) {
         const PgdOptions po{.norm = Norm::Linf, .eps = c["train_eps"].get<double>() * sigma, .steps = kTrainPgdSteps};
-        o.perturb_batch = [&](const Tensor& x, const Tensor& y) {
+        o.perturb_batch = [&, po](const Tensor& x, const Tensor& y) {  // po by value: it dies with this block
             // Fresh random starts every batch; each member's from its own seed.
             std::vector<uint64_t> s;
             for (uint64_t seed : seeds) s.push_back(splitmix64(seed ^ (0xad70000000ULL + uint64_t(batch_no))));
@@ -197,7 +203,24 @@ std::vector<RunOutcome> Adversarial::run_pack(const std::vector<Json>& cfgs, Run
             return pgd(target, x2, y, po, s);
         };
     }
-    std::vector<MemberCurve> curves = train_classifier(ps, spec, cd, o);
+    // A loaded model is attacked as it is; otherwise the stack trains.
+    const bool loaded = !c["init_from"].get<std::string>().empty();
+    std::vector<MemberCurve> curves;
+    if (loaded) {
+        for (int64_t k = 0; k < K; ++k) load_params(expand_weights_path(cfgs[size_t(k)]["init_from"].get<std::string>(), cfgs[size_t(k)]), ps, k);
+        const EvalResult tr = evaluate_classifier(ps, spec, data->x_train, data->y_train);
+        const EvalResult te = evaluate_classifier(ps, spec, data->x_test, data->y_test);
+        for (int64_t k = 0; k < K; ++k) {
+            MemberCurve mc;
+            mc.steps = {0};
+            mc.train_acc = {tr.acc[size_t(k)]};
+            mc.test_acc = {te.acc[size_t(k)]};
+            curves.push_back(mc);
+        }
+        if (ctx.advance) ctx.advance(K * (o.steps + 1));
+    } else {
+        curves = train_classifier(ps, spec, cd, o);
+    }
 
     const int64_t n = c["attack_examples"].get<int64_t>();
     const Tensor xa = head(data->x_test, n), ya = head(data->y_test, n);

@@ -31,16 +31,6 @@ ClassifierSpec spec_for(const std::string& model) {
 }
 
 // Replaces {model}, {seed} and {shuffle_features} in a path template.
-std::string expand_path(std::string path, const Json& c) {
-    auto sub = [&](const std::string& key, const std::string& val) {
-        for (size_t p; (p = path.find("{" + key + "}")) != std::string::npos;) path.replace(p, key.size() + 2, val);
-    };
-    sub("model", c["model"].get<std::string>());
-    sub("seed", std::to_string(c["seed"].get<int64_t>()));
-    sub("shuffle_features", c["shuffle_features"].get<bool>() ? "shuffled" : "original");
-    return path;
-}
-
 class Mnist1dBaselines final : public Experiment {
 public:
     Mnist1dBaselines() {
@@ -117,7 +107,7 @@ public:
         init_torch_default(ps, seeds);
         for (int64_t k = 0; k < K; ++k) {
             std::string init = cfgs[size_t(k)]["init_from"].get<std::string>();
-            if (!init.empty()) load_params(expand_path(init, cfgs[size_t(k)]), ps, k);
+            if (!init.empty()) load_params(expand_weights_path(init, cfgs[size_t(k)]), ps, k);
         }
 
         // Label noise is per run (drawn from its seed), so members may differ: labels [K, N].
@@ -161,7 +151,7 @@ public:
             }
             std::string save = cfgs[size_t(k)]["save_to"].get<std::string>();
             if (!save.empty()) {
-                std::string path = expand_path(save, cfgs[size_t(k)]);
+                std::string path = expand_weights_path(save, cfgs[size_t(k)]);
                 std::filesystem::path parent = std::filesystem::path(path).parent_path();
                 if (!parent.empty()) std::filesystem::create_directories(parent);
                 save_params(path, ps, k, {{"benchtop_experiment", name()}});

@@ -59,4 +59,14 @@ Tensor per_member_label_noise(const Tensor& y, std::span<const double> fractions
     return labels;
 }
 
+std::string expand_weights_path(std::string path, const Json& c) {
+    auto sub = [&](const std::string& key, const std::string& val) {
+        for (size_t p; (p = path.find("{" + key + "}")) != std::string::npos;) path.replace(p, key.size() + 2, val);
+    };
+    if (c.contains("model")) sub("model", c["model"].get<std::string>());
+    if (c.contains("seed")) sub("seed", std::to_string(c["seed"].get<int64_t>()));
+    if (c.contains("shuffle_features")) sub("shuffle_features", c["shuffle_features"].get<bool>() ? "shuffled" : "original");
+    return path;
+}
+
 }  // namespace benchtop

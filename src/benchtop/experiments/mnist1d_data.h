@@ -27,6 +27,10 @@ std::shared_ptr<const Mnist1dData> mnist1d_split(const Json& config);
 // Throws UsageError, naming `experiment`, unless train_examples < num_samples (rounded down to tens).
 void check_mnist1d_split(const std::string& experiment, const Json& config);
 
+// A weights file name with the run's values put in: {model}, {seed} and {shuffle_features}
+// ("shuffled" or "original") are replaced where the configuration has those keys.
+std::string expand_weights_path(std::string path, const Json& config);
+
 // One label set per member of a stack, [K, N]: member k's labels y [N] with fractions[k] of them
 // replaced by apply_label_noise(y, fractions[k], seeds[k]).
 Tensor per_member_label_noise(const Tensor& y, std::span<const double> fractions,
