@@ -158,11 +158,7 @@ py::dict run(const std::string& name, const std::string& db, int jobs, int64_t m
     std::vector<std::string> files;
     if (figures) {
         const std::string dir = out.empty() ? "benchtop-out/" + exp.name() : out;
-        std::filesystem::create_directories(dir);
-        files = exp.draw(store, dir);
-        for (const std::string& f : files)
-            store.add_artifact(std::nullopt, exp.name(), std::filesystem::path(f).filename().string(),
-                               std::filesystem::path(f).extension().string().substr(1), f);
+        files = draw_and_record(exp, store, dir);
     }
     py::dict r;
     r["total"] = rep.total;

@@ -25,21 +25,12 @@ import time
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
-import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import torch.nn as nn  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
+from m1d_files import load  # noqa: E402  (bench/peers/m1d_files.py)
 
 NAMES = ("l1", "l2", "l3")
-
-
-def load(d):
-    x_train = np.fromfile(os.path.join(d, "x_train.f64"), dtype="<f8").reshape(-1, 40)
-    x_test = np.fromfile(os.path.join(d, "x_test.f64"), dtype="<f8").reshape(-1, 40)
-    y_train = np.fromfile(os.path.join(d, "y_train.u8"), dtype=np.uint8).astype(np.int64)
-    y_test = np.fromfile(os.path.join(d, "y_test.u8"), dtype=np.uint8).astype(np.int64)
-    f = lambda a: torch.tensor(a, dtype=torch.float32)  # noqa: E731
-    return f(x_train), torch.tensor(y_train), f(x_test), torch.tensor(y_test)
 
 
 class ResMlp(nn.Module):

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <map>
 
+#include "benchtop/attacks/attacks.h"
 #include "benchtop/experiments/experiment.h"
 #include "benchtop/report/plot.h"
 #include "support/experiment_run.h"
@@ -18,12 +19,6 @@ namespace benchtop {
 namespace {
 
 const std::vector<double> kEps = {0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5};
-
-std::string key(const std::string& what, double eps) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%s_eps%g", what.c_str(), eps);
-    return buf;
-}
 
 TEST(Adversarial, SmallPerturbationsFoolTrainedNetworks) {
     std::map<std::string, std::map<std::string, double>> by;  // "mlp/0" -> summaries
@@ -50,26 +45,26 @@ TEST(Adversarial, SmallPerturbationsFoolTrainedNetworks) {
                     s.at("median_min_l2_battery"), s.at("median_class_gap_l2") / (s.at("sigma") * std::sqrt(40.0)),
                     s.at("sigma"));
         for (double e : kEps)
-            std::printf("   eps %-5g fgsm %.3f pgd-linf %.3f pgd-l2 %.3f battery-l2 %.3f\n", e, s.at(key("fgsm_acc", e)),
-                        s.at(key("pgd_linf_acc", e)), s.at(key("pgd_l2_acc", e)), s.at(key("battery_l2_acc", e)));
+            std::printf("   eps %-5g fgsm %.3f pgd-linf %.3f pgd-l2 %.3f battery-l2 %.3f\n", e, s.at(radius_key("fgsm_acc", e)),
+                        s.at(radius_key("pgd_linf_acc", e)), s.at(radius_key("pgd_l2_acc", e)), s.at(radius_key("battery_l2_acc", e)));
     }
     const std::map<std::string, double>& mlp = by.at("mlp/0");
     EXPECT_GT(mlp.at("clean_acc"), 0.5);
     for (const auto& [name, s] : by)
         for (double e : kEps)  // PGD at least as strong as FGSM (one example of slack in 200)
-            EXPECT_LE(s.at(key("pgd_linf_acc", e)), s.at(key("fgsm_acc", e)) + 0.005) << name << " eps " << e;
+            EXPECT_LE(s.at(radius_key("pgd_linf_acc", e)), s.at(radius_key("fgsm_acc", e)) + 0.005) << name << " eps " << e;
     // Below chance at a radius well under the distance between classes.
     const double l2_unit = mlp.at("sigma") * std::sqrt(40.0);
     const double gap = mlp.at("median_class_gap_l2") / l2_unit;
     double fooled_at = -1;
     for (double e : kEps)
-        if (fooled_at < 0 && mlp.at(key("pgd_l2_acc", e)) < 0.1) fooled_at = e;
+        if (fooled_at < 0 && mlp.at(radius_key("pgd_l2_acc", e)) < 0.1) fooled_at = e;
     ASSERT_GT(fooled_at, 0) << "the MLP's accuracy under L2 PGD never fell below chance";
     EXPECT_LT(fooled_at, 0.5 * gap) << "class gap " << gap;
     EXPECT_LT(mlp.at("median_min_l2_battery"), 0.25 * gap);
     EXPECT_LE(mlp.at("median_min_l2_battery"), mlp.at("median_min_l2_pgd") + 1e-12);
     // Adversarial training helps at its own radius (0.1 sigma, L-inf).
-    EXPECT_GT(by.at("mlp/1").at(key("pgd_linf_acc", 0.1)), mlp.at(key("pgd_linf_acc", 0.1)) + 0.05);
+    EXPECT_GT(by.at("mlp/1").at(radius_key("pgd_linf_acc", 0.1)), mlp.at(radius_key("pgd_linf_acc", 0.1)) + 0.05);
 }
 
 TEST(Adversarial, RejectsBadConfigurations) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 
 #include "benchtop/autograd/graph.h"
@@ -111,17 +112,14 @@ Tensor ClassifierTarget::loss_gradient(const Tensor& x, const Tensor& y, Tensor*
 }
 
 Tensor ClassifierTarget::logit_gradients(const Tensor& x, Tensor* logits) {
-    Tensor out;
-    int64_t C = 0;
-    for (int64_t c = 0; C == 0 || c < C; ++c) {
+    // One backward pass per class, each from a graph of its own.
+    const int64_t C = spec_.out;
+    Tensor out = Tensor::empty({C, x.size(0), x.size(1), x.size(2)}, x.dtype());
+    for (int64_t c = 0; c < C; ++c) {
         Graph g;
         Var xv = g.variable(x);
         Var z = classifier_forward(ps_, spec_, xv);
-        if (C == 0) {
-            C = z.shape()[2];
-            out = Tensor::empty({C, x.size(0), x.size(1), x.size(2)}, x.dtype());
-            if (logits) *logits = z.value().clone();
-        }
+        if (c == 0 && logits) *logits = z.value().clone();
         Tensor seed = Tensor::zeros(z.shape(), z.dtype());
         for (int64_t r = 0; r < x.size(0) * x.size(1); ++r) seed.set(r * C + c, 1.0);
         g.backward(z, seed);
@@ -301,7 +299,6 @@ MinimalL2 deepfool(AttackTarget& target, const Tensor& x, const Tensor& y, const
     const size_t n = size_t(d.K * d.B);
     MinimalL2 out{std::vector<double>(n, kNotFound), x0.clone()};
     float* a = out.adversarial.data<float>();
-    std::vector<double> r(size_t(d.D), 0.0);
     for (int64_t it = 0; it <= o.max_iterations; ++it) {
         Tensor logits;
         const Tensor grads = target.logit_gradients(out.adversarial, &logits);
@@ -506,6 +503,19 @@ std::vector<uint8_t> robust_mask(const std::vector<uint8_t>& clean_correct,
         for (size_t i = 0; i < out.size(); ++i) out[i] = out[i] && !f[i];
     }
     return out;
+}
+
+double robust_fraction(const std::vector<double>& distances, double radius) {
+    BENCHTOP_CHECK(!distances.empty(), "robust_fraction of no examples");
+    int64_t robust = 0;
+    for (double d : distances) robust += d > radius ? 1 : 0;
+    return double(robust) / double(distances.size());
+}
+
+std::string radius_key(const std::string& what, double radius) {
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "%s_eps%g", what.c_str(), radius);
+    return buf;
 }
 
 double median(std::vector<double> v) {

@@ -21,6 +21,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <string>
 #include <vector>
 
 #include "benchtop/nn/params.h"
@@ -125,6 +126,12 @@ MinimalL2 boundary_attack(AttackTarget& target, const Tensor& x, const Tensor& y
 // battery succeeded (each entry of `fooled` is [K * B], 1 where that attack succeeded).
 std::vector<uint8_t> robust_mask(const std::vector<uint8_t>& clean_correct,
                                  const std::vector<std::vector<uint8_t>>& fooled);
+
+// The fraction of examples whose minimal perturbation (from a battery) is larger than `radius`:
+// the accuracy under every attack at that radius (misclassified examples have distance 0).
+double robust_fraction(const std::vector<double>& distances, double radius);
+// A summary key for an attack's result at one radius, e.g. "pgd_l2_acc_eps0.1".
+std::string radius_key(const std::string& what, double radius);
 
 // The median of the finite-or-infinite values (kNotFound counts as larger than all).
 double median(std::vector<double> values);

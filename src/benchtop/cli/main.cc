@@ -137,13 +137,7 @@ int run_and_report(const RunArgs& a, const Experiment& exp, const std::vector<Js
 
     std::string out_dir = a.out.empty() ? "benchtop-out/" + exp.name() : a.out;
     std::vector<std::string> files;
-    if (!a.no_figures && !g_stop.load()) {
-        std::filesystem::create_directories(out_dir);
-        files = exp.draw(store, out_dir);
-        for (const std::string& f : files)
-            store.add_artifact(std::nullopt, exp.name(), std::filesystem::path(f).filename().string(),
-                               std::filesystem::path(f).extension().string().substr(1), f);
-    }
+    if (!a.no_figures && !g_stop.load()) files = draw_and_record(exp, store, out_dir);
     if (!a.quiet) {
         std::printf("%s: %ld runs: %ld stored before, %ld complete, %ld diverged, %ld failed, %ld interrupted "
                     "(%s)\n",

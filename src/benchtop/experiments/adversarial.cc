@@ -26,6 +26,7 @@
 #include "benchtop/nn/model_init.h"
 #include "benchtop/report/plot.h"
 #include "benchtop/train/classifier.h"
+#include "benchtop/train/metrics.h"
 
 namespace benchtop {
 namespace {
@@ -35,40 +36,11 @@ const std::vector<double> kEps = {0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5};
 constexpr int64_t kTrainPgdSteps = 7;
 constexpr int64_t kExamples = 3;  // signals kept per run for the figure
 
-std::string eps_key(const std::string& what, double eps) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%s_eps%g", what.c_str(), eps);
-    return buf;
-}
-
 ClassifierSpec spec_of(const Json& c) {
     ClassifierSpec s;
     s.kind = model_kind_from_string(c["model"].get<std::string>());
     s.width = s.kind == ModelKind::Mlp ? 100 : s.kind == ModelKind::Cnn ? 25 : 0;
     return s;
-}
-
-// Standard deviation of all entries of x.
-double input_sd(const Tensor& x) {
-    double s = 0, ss = 0;
-    const int64_t n = x.numel();
-    for (int64_t i = 0; i < n; ++i) {
-        s += x.at(i);
-        ss += x.at(i) * x.at(i);
-    }
-    const double m = s / double(n);
-    return std::sqrt(ss / double(n) - m * m);
-}
-
-// Rows [0, n) of x.
-Tensor head(const Tensor& x, int64_t n) {
-    BENCHTOP_CHECK(n <= x.size(0), "head: ", n, " rows of ", x.size(0));
-    std::vector<int64_t> dims = x.shape().vec();
-    dims[0] = n;
-    Tensor out = Tensor::empty(Shape(dims), x.dtype());
-    if (x.dtype() == DType::I32) std::memcpy(out.data<int32_t>(), x.data<int32_t>(), out.nbytes());
-    else std::memcpy(out.data<float>(), x.data<float>(), out.nbytes());
-    return out;
 }
 
 // Median over examples of the L2 distance to the nearest training input of another class.
@@ -174,7 +146,7 @@ std::vector<RunOutcome> Adversarial::run_pack(const std::vector<Json>& cfgs, Run
     const ClassifierData cd{&data->x_train, &data->y_train, &data->x_test, &data->y_test};
     const std::vector<uint64_t> seeds = pack_values<uint64_t>(cfgs, "seed");
     const ClassifierSpec spec = spec_of(c);
-    const double sigma = input_sd(data->x_train);
+    const double sigma = value_sd(data->x_train);
     const double l2_unit = sigma * std::sqrt(double(data->x_train.size(1)));
 
     ParamSet ps(K);
@@ -223,7 +195,7 @@ std::vector<RunOutcome> Adversarial::run_pack(const std::vector<Json>& cfgs, Run
     }
 
     const int64_t n = c["attack_examples"].get<int64_t>();
-    const Tensor xa = head(data->x_test, n), ya = head(data->y_test, n);
+    const Tensor xa = batch_rows(data->x_test, 0, n, false), ya = batch_rows(data->y_test, 0, n, false);
     std::vector<std::vector<Summary>> sums(static_cast<size_t>(K));
     auto put = [&](int64_t k, const std::string& key, double v) { sums[size_t(k)].push_back({key, v, o.steps}); };
     const std::vector<double> clean = attacked_accuracy(target, xa, ya);
@@ -248,9 +220,9 @@ std::vector<RunOutcome> Adversarial::run_pack(const std::vector<Json>& cfgs, Run
         const std::vector<double> p2 = attacked_accuracy(
             target, pgd(target, xa, ya, {.norm = Norm::L2, .eps = e * l2_unit, .steps = pgd_steps}, seeds), ya);
         for (int64_t k = 0; k < K; ++k) {
-            put(k, eps_key("fgsm_acc", e), f[size_t(k)]);
-            put(k, eps_key("pgd_linf_acc", e), pi[size_t(k)]);
-            put(k, eps_key("pgd_l2_acc", e), p2[size_t(k)]);
+            put(k, radius_key("fgsm_acc", e), f[size_t(k)]);
+            put(k, radius_key("pgd_linf_acc", e), pi[size_t(k)]);
+            put(k, radius_key("pgd_l2_acc", e), p2[size_t(k)]);
         }
         advance(1 + 2 * (double(pgd_steps) + 1));
     }
@@ -269,7 +241,7 @@ std::vector<RunOutcome> Adversarial::run_pack(const std::vector<Json>& cfgs, Run
     const int64_t nb = c["boundary_examples"].get<int64_t>();
     MinimalL2 b;
     if (nb > 0) {
-        b = boundary_attack(target, head(xa, nb), head(ya, nb), head(data->x_train, std::min<int64_t>(1000, data->x_train.size(0))),
+        b = boundary_attack(target, batch_rows(xa, 0, nb, false), batch_rows(ya, 0, nb, false), batch_rows(data->x_train, 0, std::min<int64_t>(1000, data->x_train.size(0)), false),
                             {.steps = c["boundary_steps"].get<int64_t>()}, seeds);
         advance(double(nb) / double(n) * c["boundary_steps"].get<double>() * 0.5);
     }
@@ -305,9 +277,7 @@ std::vector<RunOutcome> Adversarial::run_pack(const std::vector<Json>& cfgs, Run
         // Robust accuracy under the whole battery at each L2 radius: correct, and no attack of the
         // battery found an adversarial signal within the radius.
         for (double e : kEps) {
-            int64_t robust = 0;
-            for (double d : battery) robust += d > e * l2_unit ? 1 : 0;
-            put(k, eps_key("battery_l2_acc", e), double(robust) / double(n));
+            put(k, radius_key("battery_l2_acc", e), robust_fraction(battery, e * l2_unit));
         }
         // A few signals and their smallest adversarial versions, for the figure.
         RunOutcome& r = out[size_t(k)];
@@ -384,9 +354,9 @@ std::vector<std::string> Adversarial::draw(const Store& store, const std::string
         Series f{.label = "", .style = Series::Style::Points, .color = color.at(g.model)};
         Series q{.label = label_of(g.model, g.adv), .style = Series::Style::LinePoints, .color = color.at(g.model), .dashed = g.adv};
         for (double e : kEps) {
-            p.x.push_back(e), p.y.push_back(mean(g, eps_key("pgd_linf_acc", e)));
-            q.x.push_back(e), q.y.push_back(mean(g, eps_key("pgd_l2_acc", e)));
-            if (!g.adv) f.x.push_back(e), f.y.push_back(mean(g, eps_key("fgsm_acc", e)));
+            p.x.push_back(e), p.y.push_back(mean(g, radius_key("pgd_linf_acc", e)));
+            q.x.push_back(e), q.y.push_back(mean(g, radius_key("pgd_l2_acc", e)));
+            if (!g.adv) f.x.push_back(e), f.y.push_back(mean(g, radius_key("fgsm_acc", e)));
         }
         linf.series.push_back(p);
         if (!g.adv) linf.series.push_back(f);

@@ -28,6 +28,7 @@
 #include "benchtop/nn/model_init.h"
 #include "benchtop/report/plot.h"
 #include "benchtop/train/classifier.h"
+#include "benchtop/train/metrics.h"
 
 namespace benchtop {
 namespace {
@@ -40,11 +41,6 @@ const std::vector<std::string> kModels = {"lda", "naive_bayes", "ppca", "gmm", "
 bool is_generative(const std::string& m) { return m == "lda" || m == "naive_bayes" || m == "ppca" || m == "gmm"; }
 
 std::string budget_key(int64_t n, int64_t s) { return "abs_acc_n" + std::to_string(n) + "_s" + std::to_string(s); }
-std::string eps_key(const std::string& what, double eps) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%s_eps%g", what.c_str(), eps);
-    return buf;
-}
 
 // The first per_class examples of each class, in training order (all of a class that has fewer:
 // train_size = train_examples is the whole training set, whose classes are not exactly balanced).
@@ -69,13 +65,6 @@ void balanced_subset(const Tensor& x, const Tensor& y, int64_t per_class, Tensor
     }
 }
 
-double input_sd(const Tensor& x) {
-    double s = 0, ss = 0;
-    for (int64_t i = 0; i < x.numel(); ++i) s += x.at(i), ss += x.at(i) * x.at(i);
-    const double m = s / double(x.numel());
-    return std::sqrt(ss / double(x.numel()) - m * m);
-}
-
 // Gaussian noise signals with the data's scale (per seed).
 Tensor noise_signals(int64_t n, int64_t D, double sd, uint64_t seed) {
     Tensor t = Tensor::empty({n, D}, DType::F32);
@@ -83,19 +72,6 @@ Tensor noise_signals(int64_t n, int64_t D, double sd, uint64_t seed) {
     for (int64_t i = 0; i < n * D; ++i) t.data<float>()[i] = float(sd * rng.normal());
     return t;
 }
-
-Tensor head(const Tensor& x, int64_t n) {
-    BENCHTOP_CHECK(n <= x.size(0), "head: ", n, " rows of ", x.size(0));
-    std::vector<int64_t> dims = x.shape().vec();
-    dims[0] = n;
-    Tensor out = Tensor::empty(Shape(dims), x.dtype());
-    if (x.dtype() == DType::I32) std::memcpy(out.data<int32_t>(), x.data<int32_t>(), out.nbytes());
-    else std::memcpy(out.data<float>(), x.data<float>(), out.nbytes());
-    return out;
-}
-
-// Row-wise softmax statistics of scores [M * C]: accuracy against y and mean top probability.
-double accuracy_of(const std::vector<double>& s, const Tensor& y) { return joint_accuracy(s, y, 10); }
 
 std::vector<double> logits_vector(const Tensor& logits) {  // [1, M, C] -> [M * C]
     std::vector<double> v(size_t(logits.numel()));
@@ -188,7 +164,7 @@ std::vector<RunOutcome> AnalysisBySynthesis::run_pack(const std::vector<Json>& c
     const Tensor& xt = data->x_test;
     const Tensor& yt = data->y_test;
     const int64_t D = xs.size(1);
-    const double sigma = input_sd(data->x_train);
+    const double sigma = value_sd(data->x_train);
     const std::vector<uint64_t> seeds = pack_values<uint64_t>(cfgs, "seed");
     const Tensor noise = noise_signals(c["noise_examples"].get<int64_t>(), D, sigma, seeds[0]);
     std::vector<RunOutcome> out(static_cast<size_t>(K));
@@ -202,8 +178,8 @@ std::vector<RunOutcome> AnalysisBySynthesis::run_pack(const std::vector<Json>& c
         BENCHTOP_CHECK(K == 1, "analysis-by-synthesis: generative models run one per pack");
         auto m = make_generative(model, {.components = c["components"].get<int64_t>()});
         m->fit(xs, ys, 10, seeds[0]);
-        put(0, "test_acc", accuracy_of(m->log_joint(xt), yt));
-        put(0, "train_acc", accuracy_of(m->log_joint(xs), ys));
+        put(0, "test_acc", joint_accuracy(m->log_joint(xt), yt, 10));
+        put(0, "train_acc", joint_accuracy(m->log_joint(xs), ys, 10));
         put(0, "noise_confidence", mean_max_probability(m->log_joint(noise), 10));
         put(0, "test_confidence", mean_max_probability(m->log_joint(xt), 10));
         advance(work_units(c));
@@ -256,8 +232,8 @@ std::vector<RunOutcome> AnalysisBySynthesis::run_pack(const std::vector<Json>& c
     };
     const Tensor st = scores(xt), sn = scores(noise), ss = scores(xs);
     for (int64_t k = 0; k < K; ++k) {
-        put(k, "test_acc", accuracy_of(member_scores(st, k), yt));
-        put(k, "train_acc", accuracy_of(member_scores(ss, k), ys));
+        put(k, "test_acc", joint_accuracy(member_scores(st, k), yt, 10));
+        put(k, "train_acc", joint_accuracy(member_scores(ss, k), ys, 10));
         put(k, "noise_confidence", mean_max_probability(member_scores(sn, k), 10));
         put(k, "test_confidence", mean_max_probability(member_scores(st, k), 10));
     }
@@ -266,13 +242,13 @@ std::vector<RunOutcome> AnalysisBySynthesis::run_pack(const std::vector<Json>& c
         for (int64_t n : kBudgetSamples)
             for (int64_t s : kBudgetSteps) {
                 const AbsResult r = abs_infer(*ps, vspec, xt, {.samples = n, .steps = s, .lr = 0.05, .seed = seeds[0]});
-                put(0, budget_key(n, s), accuracy_of(r.bound, yt));
+                put(0, budget_key(n, s), joint_accuracy(r.bound, yt, 10));
             }
         advance(1000);
     }
     if (robustness) {
         const int64_t n = c["attack_examples"].get<int64_t>();
-        const Tensor xa = head(xt, n), ya = head(yt, n);
+        const Tensor xa = batch_rows(xt, 0, n, false), ya = batch_rows(yt, 0, n, false);
         const double l2_unit = sigma * std::sqrt(double(D));
         const MinimalL2 pg = minimal_l2_pgd(*target, xa, ya, {.max_eps = 4 * l2_unit, .bisections = 8,
                                                               .pgd = {.norm = Norm::L2, .eps = 0, .steps = 10, .random_start = false}},
@@ -280,7 +256,7 @@ std::vector<RunOutcome> AnalysisBySynthesis::run_pack(const std::vector<Json>& c
         advance(500);
         const MinimalL2 df = deepfool(*target, xa, ya, {});
         advance(200);
-        const MinimalL2 bd = boundary_attack(*target, xa, ya, head(data->x_train, std::min<int64_t>(1000, data->x_train.size(0))),
+        const MinimalL2 bd = boundary_attack(*target, xa, ya, batch_rows(data->x_train, 0, std::min<int64_t>(1000, data->x_train.size(0)), false),
                                              {.steps = c["boundary_steps"].get<int64_t>()}, seeds);
         advance(1300);
         for (int64_t k = 0; k < K; ++k) {
@@ -297,9 +273,7 @@ std::vector<RunOutcome> AnalysisBySynthesis::run_pack(const std::vector<Json>& c
             put(k, "median_min_l2_battery", median(battery) / l2_unit);
             put(k, "median_min_l2_battery_correct", correct.empty() ? std::nan("") : median(correct) / l2_unit);
             for (double e : kEps) {
-                int64_t robust = 0;
-                for (double v : battery) robust += v > e * l2_unit ? 1 : 0;
-                put(k, eps_key("battery_l2_acc", e), double(robust) / double(n));
+                put(k, radius_key("battery_l2_acc", e), robust_fraction(battery, e * l2_unit));
             }
         }
     }

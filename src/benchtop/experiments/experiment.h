@@ -81,6 +81,10 @@ public:
     virtual std::vector<std::string> show_keys() const { return {}; }
 };
 
+// Draws the experiment's figures into out_dir (created when missing) and records each file in
+// the store as an experiment-level artifact; the files written.
+std::vector<std::string> draw_and_record(const Experiment& exp, Store& store, const std::string& out_dir);
+
 const std::vector<const Experiment*>& all_experiments();
 // Throws UsageError naming the known experiments.
 const Experiment& find_experiment(const std::string& name);

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <filesystem>
 
 #include "benchtop/experiments/experiment.h"
 #include "benchtop/store/sha256.h"
@@ -44,6 +45,15 @@ const Experiment& find_experiment(const std::string& name) {
     for (const Experiment* e : all_experiments())
         if (e->name() == dashed) return *e;
     throw UsageError("unknown experiment '" + name + "'; known experiments: " + names);
+}
+
+std::vector<std::string> draw_and_record(const Experiment& exp, Store& store, const std::string& out_dir) {
+    std::filesystem::create_directories(out_dir);
+    std::vector<std::string> files = exp.draw(store, out_dir);
+    for (const std::string& f : files)
+        store.add_artifact(std::nullopt, exp.name(), std::filesystem::path(f).filename().string(),
+                           std::filesystem::path(f).extension().string().substr(1), f);
+    return files;
 }
 
 std::string Experiment::pack_key(const Json& config) const {

@@ -257,7 +257,7 @@ Tensor AbsTarget::loss_gradient(const Tensor& x, const Tensor& y, Tensor* logits
         const double mx = *std::max_element(l, l + C);
         double z = 0;
         for (int64_t c = 0; c < C; ++c) z += std::exp(double(l[c]) - mx);
-        const int32_t label = y.rank() == 1 ? y.data<int32_t>()[b] : y.data<int32_t>()[b];
+        const int32_t label = y.data<int32_t>()[b];  // one member: y is [B]
         for (int64_t c = 0; c < C; ++c) {
             const double w = std::exp(double(l[c]) - mx) / z - (c == label ? 1.0 : 0.0);
             for (int64_t d = 0; d < D; ++d) g.data<float>()[b * D + d] += float(w * double(lg.data<float>()[(c * B + b) * D + d]));

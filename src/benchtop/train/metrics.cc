@@ -1,5 +1,7 @@
 #include "benchtop/train/metrics.h"
 
+#include <cmath>
+
 namespace benchtop {
 
 std::vector<double> accuracy(const Tensor& logits, const Tensor& labels) {
@@ -45,6 +47,17 @@ Tensor batch_rows(const Tensor& data, int64_t start, int64_t n, bool add_member_
     auto* base = static_cast<std::byte*>(const_cast<void*>(data.raw()));
     return Tensor::view(base + static_cast<size_t>(start * row) * dtype_size(data.dtype()), dims,
                         data.dtype());
+}
+
+double value_sd(const Tensor& x) {
+    double s = 0, ss = 0;
+    for (int64_t i = 0, n = x.numel(); i < n; ++i) {
+        const double v = x.at(i);
+        s += v;
+        ss += v * v;
+    }
+    const double m = s / double(x.numel());
+    return std::sqrt(ss / double(x.numel()) - m * m);
 }
 
 }  // namespace benchtop

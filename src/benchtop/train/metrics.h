@@ -16,4 +16,7 @@ std::vector<double> accuracy(const Tensor& logits, const Tensor& labels);
 // size 1: [1, n, ...] (the shared-input form). Labels [N] give [n].
 Tensor batch_rows(const Tensor& data, int64_t start, int64_t n, bool add_member_axis = true);
 
+// Standard deviation (population) of all entries of a float tensor, e.g. of a training set's inputs.
+double value_sd(const Tensor& x);
+
 }  // namespace benchtop
