@@ -247,6 +247,9 @@ TEST(KernelPathsExperiments, StoredSummariesAreTheSameOnEveryPath) {
         {"analysis-by-synthesis",
          {"model=gmm,mlp,abs", "train_size=100", "steps=20", "vae_steps=20", "samples=5", "search_steps=3",
           "noise_examples=20", "num_samples=300", "train_examples=200", "seed=0"}},
+        {"alphazero",
+         {"games=40", "games_per_round=20", "train_steps=5", "hidden=16", "checkpoint_every=0", "eval_games=4",
+          "opponent_games=2", "budget_games=2", "seed=0,1"}},
     };
     for (const auto& [exp, overrides] : configs) {
         std::vector<std::map<std::string, double>> ref;

@@ -25,6 +25,9 @@ struct RunContext {
     // Reports `n` more units of work done (see Experiment::work_units); thread-safe.
     std::function<void(int64_t)> advance;
     const std::atomic<bool>* stop = nullptr;
+    // Threads this pack may use for work of its own (e.g. self-play games): more than one only
+    // when the sweep has fewer packs than --jobs. Results must not depend on it.
+    int threads = 1;
     void check_stop() const {
         if (stop && stop->load(std::memory_order_relaxed)) throw Interrupted();
     }

@@ -17,6 +17,7 @@ const Experiment& lottery_ticket_experiment();
 const Experiment& grokking_experiment();
 const Experiment& adversarial_experiment();
 const Experiment& analysis_by_synthesis_experiment();
+const Experiment& alphazero_experiment();
 
 const std::vector<const Experiment*>& all_experiments() {
     static const std::vector<const Experiment*> list = {&mnist1d_baselines_experiment(),
@@ -29,7 +30,8 @@ const std::vector<const Experiment*>& all_experiments() {
                                                           &lottery_ticket_experiment(),
                                                           &grokking_experiment(),
                                                           &adversarial_experiment(),
-                                                          &analysis_by_synthesis_experiment()};
+                                                          &analysis_by_synthesis_experiment(),
+                                                          &alphazero_experiment()};
     return list;
 }
 

@@ -3,7 +3,8 @@
 namespace benchtop {
 
 PackResult run_pack_here(const Experiment& exp, size_t pack, const std::vector<Json>& configs,
-                         const std::function<void(int64_t)>& advance, const std::atomic<bool>& stop) {
+                         const std::function<void(int64_t)>& advance, const std::atomic<bool>& stop,
+                         int threads) {
     using Clock = std::chrono::steady_clock;
     PackResult res;
     res.pack = pack;
@@ -12,6 +13,7 @@ PackResult run_pack_here(const Experiment& exp, size_t pack, const std::vector<J
         RunContext ctx;
         ctx.stop = &stop;
         ctx.advance = advance;
+        ctx.threads = std::max(1, threads);
         ctx.check_stop();
         res.outcomes = exp.run_pack(configs, ctx);
         BENCHTOP_CHECK(res.outcomes.size() == configs.size(), exp.name(), ": run_pack returned ",
@@ -27,8 +29,9 @@ PackResult run_pack_here(const Experiment& exp, size_t pack, const std::vector<J
     return res;
 }
 
-ThreadExecutor::ThreadExecutor(const Experiment& exp, int jobs, const std::atomic<bool>& stop, std::string worker)
-    : exp_(exp), jobs_(std::max(1, jobs)), stop_(stop), worker_(std::move(worker)) {
+ThreadExecutor::ThreadExecutor(const Experiment& exp, int jobs, const std::atomic<bool>& stop, std::string worker,
+                               int pack_threads)
+    : exp_(exp), jobs_(std::max(1, jobs)), pack_threads_(std::max(1, pack_threads)), stop_(stop), worker_(std::move(worker)) {
     for (int j = 0; j < jobs_; ++j) threads_.emplace_back([this] { work(); });
 }
 
@@ -68,7 +71,7 @@ void ThreadExecutor::work() {
             task = std::move(tasks_.front());
             tasks_.pop_front();
         }
-        PackResult res = run_pack_here(exp_, task.pack, task.configs, task.advance, stop_);
+        PackResult res = run_pack_here(exp_, task.pack, task.configs, task.advance, stop_, pack_threads_);
         {
             std::lock_guard<std::mutex> lock(mu_);
             done_.push_back(std::move(res));

@@ -33,7 +33,8 @@ struct PackResult {
 
 // Trains one pack here, in this thread, catching what it throws into the result.
 PackResult run_pack_here(const Experiment& exp, size_t pack, const std::vector<Json>& configs,
-                         const std::function<void(int64_t)>& advance, const std::atomic<bool>& stop);
+                         const std::function<void(int64_t)>& advance, const std::atomic<bool>& stop,
+                         int threads = 1);
 
 class PackExecutor {
 public:
@@ -51,7 +52,9 @@ public:
 
 class ThreadExecutor final : public PackExecutor {
 public:
-    ThreadExecutor(const Experiment& exp, int jobs, const std::atomic<bool>& stop, std::string worker);
+    // pack_threads: RunContext::threads of every pack (see experiment.h).
+    ThreadExecutor(const Experiment& exp, int jobs, const std::atomic<bool>& stop, std::string worker,
+                   int pack_threads = 1);
     ~ThreadExecutor() override;  // drops queued packs and joins the threads
     ThreadExecutor(const ThreadExecutor&) = delete;
     ThreadExecutor& operator=(const ThreadExecutor&) = delete;
@@ -71,6 +74,7 @@ private:
 
     const Experiment& exp_;
     const int jobs_;
+    const int pack_threads_;
     const std::atomic<bool>& stop_;
     const std::string worker_;
     std::mutex mu_;

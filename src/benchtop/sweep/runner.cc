@@ -94,7 +94,8 @@ RunnerReport run_grid(const Experiment& exp, const std::vector<Json>& grid, Stor
     std::optional<ThreadExecutor> local;
     if (!executor) {
         const int jobs = std::max(1, std::min<int>(opt.jobs, static_cast<int>(std::max<size_t>(1, packs.size()))));
-        executor = &local.emplace(exp, jobs, stop, opt.worker);
+        const int pack_threads = std::max(1, opt.jobs / static_cast<int>(std::max<size_t>(1, packs.size())));
+        executor = &local.emplace(exp, jobs, stop, opt.worker, pack_threads);
     }
     const size_t slots = static_cast<size_t>(std::max(1, executor->slots()));
 
