@@ -18,6 +18,7 @@ const Experiment& grokking_experiment();
 const Experiment& adversarial_experiment();
 const Experiment& analysis_by_synthesis_experiment();
 const Experiment& alphazero_experiment();
+const Experiment& causal_discovery_experiment();
 
 const std::vector<const Experiment*>& all_experiments() {
     static const std::vector<const Experiment*> list = {&mnist1d_baselines_experiment(),
@@ -31,7 +32,8 @@ const std::vector<const Experiment*>& all_experiments() {
                                                           &grokking_experiment(),
                                                           &adversarial_experiment(),
                                                           &analysis_by_synthesis_experiment(),
-                                                          &alphazero_experiment()};
+                                                          &alphazero_experiment(),
+                                                          &causal_discovery_experiment()};
     return list;
 }
 
