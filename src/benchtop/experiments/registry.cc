@@ -19,6 +19,7 @@ const Experiment& adversarial_experiment();
 const Experiment& analysis_by_synthesis_experiment();
 const Experiment& alphazero_experiment();
 const Experiment& causal_discovery_experiment();
+const Experiment& invariance_experiment();
 
 const std::vector<const Experiment*>& all_experiments() {
     static const std::vector<const Experiment*> list = {&mnist1d_baselines_experiment(),
@@ -33,7 +34,8 @@ const std::vector<const Experiment*>& all_experiments() {
                                                           &adversarial_experiment(),
                                                           &analysis_by_synthesis_experiment(),
                                                           &alphazero_experiment(),
-                                                          &causal_discovery_experiment()};
+                                                          &causal_discovery_experiment(),
+                                                          &invariance_experiment()};
     return list;
 }
 
