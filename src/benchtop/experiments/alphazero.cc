@@ -171,6 +171,10 @@ std::vector<RunOutcome> AlphaZero::run_pack(const std::vector<Json>& cfgs, RunCo
                 const auto [first, second] = both_seats(guided, perfect, eval_games, s0 + 1);
                 put("perfect_loss_first", rate(first.losses, first.games()));
                 put("perfect_loss_second", rate(second.losses, second.games()));
+                put("perfect_win_first", rate(first.wins, first.games()));
+                put("perfect_win_second", rate(second.wins, second.games()));
+                put("perfect_draw_first", rate(first.draws, first.games()));
+                put("perfect_draw_second", rate(second.draws, second.games()));
                 put("perfect_loss", rate(first.losses + second.losses, first.games() + second.games()));
                 put("perfect_draw", rate(first.draws + second.draws, first.games() + second.games()));
                 const auto [a1, a2] = both_seats(alone, perfect, eval_games, s0 + 3);

@@ -129,6 +129,11 @@ std::vector<std::string> Invariance::draw(const Store& store, const std::string&
     // Mean test and train accuracy over seeds per (method, hidden).
     std::map<std::string, std::map<int64_t, std::pair<double, int>>> test, train;
     double ceiling = 0.75;
+    int64_t narrowest = INT64_MAX;
+    for (const RunRow& r : store.runs(name()))
+        if (r.state == RunState::Complete) narrowest = std::min(narrowest, Json::parse(r.config_json)["hidden"].get<int64_t>());
+    // Test accuracy and penalty during training at the narrowest width, mean over seeds.
+    std::map<std::string, std::map<int64_t, std::pair<double, int>>> during, penalty;
     for (const RunRow& r : store.runs(name())) {
         if (r.state != RunState::Complete || !r.summaries.count("test_acc")) continue;
         const Json c = Json::parse(r.config_json);
@@ -139,6 +144,16 @@ std::vector<std::string> Invariance::draw(const Store& store, const std::string&
         auto& u = train[m][h];
         u.first += r.summaries.at("train_acc"), u.second += 1;
         ceiling = r.summaries.at("ceiling");
+        if (h != narrowest) continue;
+        for (const Metric& mt : store.metrics(r.run_id, "test_acc")) {
+            auto& p = during[m][mt.step];
+            p.first += mt.value, p.second += 1;
+        }
+        if (m == "irm" || m == "vrex")
+            for (const Metric& mt : store.metrics(r.run_id, "penalty")) {
+                auto& p = penalty[m][mt.step];
+                p.first += mt.value, p.second += 1;
+            }
     }
     if (test.empty()) return {};
     const std::map<std::string, int> color = {{"erm", 1}, {"irm", 0}, {"vrex", 2}, {"oracle", 3}};
@@ -166,9 +181,24 @@ std::vector<std::string> Invariance::draw(const Store& store, const std::string&
     pt.series.push_back(ceil);
     pt.series.push_back(chance);
     pr.series.push_back(ceil);
-    pt.key_position = pr.key_position = "bottom left";
+    pt.key_position = "top right";
+    pr.key_position = "bottom right";
+    Panel pd{.title = "During training (hidden " + std::to_string(narrowest) + "); penalty on the right",
+             .xlabel = "step", .ylabel = "test accuracy", .y2label = "penalty (irm, vrex)", .logy2 = true,
+             .yrange = std::make_pair(0.0, 1.0)};
+    for (const auto& [m, by] : during) {
+        Series s{.label = m, .style = Series::Style::Line, .color = color.at(m)};
+        for (const auto& [step, p] : by) s.x.push_back(double(step)), s.y.push_back(p.first / p.second);
+        pd.series.push_back(s);
+    }
+    for (const auto& [m, by] : penalty) {
+        Series s{.label = m + " penalty", .style = Series::Style::Line, .color = color.at(m), .dashed = true, .y2 = true};
+        for (const auto& [step, p] : by) s.x.push_back(double(step)), s.y.push_back(p.first / p.second);
+        pd.series.push_back(s);
+    }
+    pd.key_position = "center right";
     const RenderedFigure rf = render_figure(Figure{.title = "Colored MNIST-1D: invariance under a reversed spurious colour",
-                                                   .panels = {pt, pr}},
+                                                   .panels = {pt, pr, pd}},
                                             out_dir + "/invariance");
     return {rf.svg, rf.png};
 }
