@@ -15,7 +15,7 @@ std::vector<int> Mcts::search(const State& root, Evaluator* net) {
     nodes_.reserve(size_t(o_.simulations) * (net ? size_t(game_.actions()) : 2) + 16);
     nodes_.push_back(Node{.state = root});
     nodes_[0].terminal = 0;
-    std::vector<float> priors(size_t(game_.actions()));
+    std::vector<float> priors(size_t(std::max(kMaxActions, game_.actions())));  // room for kMaxActions (mcts.h)
     if (net) {
         float v = 0;
         net->evaluate(root, priors.data(), v);

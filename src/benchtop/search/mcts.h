@@ -26,6 +26,7 @@ namespace benchtop {
 
 // A network's view of a position: priors over all actions (any non-negative weights; those of
 // illegal actions are ignored and the rest renormalised) and a value in [-1, 1] for the mover.
+// `priors` has room for kMaxActions entries whatever the game.
 class Evaluator {
 public:
     virtual ~Evaluator() = default;
