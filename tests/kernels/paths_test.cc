@@ -250,6 +250,9 @@ TEST(KernelPathsExperiments, StoredSummariesAreTheSameOnEveryPath) {
         {"alphazero",
          {"games=40", "games_per_round=20", "train_steps=5", "hidden=16", "checkpoint_every=0", "eval_games=4",
           "opponent_games=2", "budget_games=2", "seed=0,1"}},
+        {"invariance",
+         {"method=erm,irm,vrex", "hidden=8", "steps=12", "eval_every=6", "anneal_steps=6", "num_samples=300",
+          "train_examples=200", "seed=0"}},
     };
     for (const auto& [exp, overrides] : configs) {
         std::vector<std::map<std::string, double>> ref;

@@ -135,7 +135,7 @@ std::vector<InvarianceCurve> train_invariant(const std::vector<Environment>& env
             for (const char* what : {"weight", "bias"}) {
                 Var w = ps.var(g, layer(l, what));
                 Var s = sum(pow(reshape(w, {K, w.value().numel() / K}), 2.0), 1);
-                l2 = l == 0 && std::string(what) == "weight" ? s : add(l2, s);
+                l2 = l2.defined() ? add(l2, s) : s;
             }
         const double lambda = step >= o.anneal_steps ? o.penalty_weight : 1.0;
         Var loss = add(risk, mul_scalar(l2, o.l2));
