@@ -56,6 +56,7 @@ NetEvaluator::NetEvaluator(const Game& game, const ParamSet& ps, const PolicyVal
     : game_(game), spec_(spec) {
     BENCHTOP_CHECK(spec.in == game.encoded_size() && spec.actions == game.actions(), "NetEvaluator: the network's shape does not fit ",
                    game.name());
+    BENCHTOP_CHECK(spec.hidden <= kMaxEvalHidden, "NetEvaluator: at most ", kMaxEvalHidden, " hidden units, not ", spec.hidden);
     auto member = [&](const std::string& name) {
         const Tensor& t = ps.value(name);
         const int64_t per = t.numel() / ps.n_members();
@@ -83,30 +84,32 @@ float NetEvaluator::value_of(const State& s, float* logits) const {
     const int64_t H = spec_.hidden, D = spec_.in;
     float x[2 * kMaxCells];
     game_.encode(s, x);
-    std::vector<float> h(b_[0]), h2(static_cast<size_t>(H));
+    // Evaluated once per search leaf: scratch on the stack, not the heap.
+    float h[kMaxEvalHidden], h2[kMaxEvalHidden];
+    std::copy(b_[0].begin(), b_[0].end(), h);
     for (int64_t i = 0; i < D; ++i) {
         if (x[i] == 0.0f) continue;
         const float* row = w_[0].data() + i * H;
-        for (int64_t j = 0; j < H; ++j) h[size_t(j)] += x[i] * row[j];
+        for (int64_t j = 0; j < H; ++j) h[j] += x[i] * row[j];
     }
-    for (float& v : h) v = std::max(v, 0.0f);
+    for (int64_t j = 0; j < H; ++j) h[j] = std::max(h[j], 0.0f);
     for (size_t l = 1; l < w_.size(); ++l) {
         for (int64_t j = 0; j < H; ++j) {
             const float* row = w_[l].data() + j * H;
             float acc = 0;
-            for (int64_t i = 0; i < H; ++i) acc += row[i] * h[size_t(i)];
-            h2[size_t(j)] = std::max(acc + b_[l][size_t(j)], 0.0f);
+            for (int64_t i = 0; i < H; ++i) acc += row[i] * h[i];
+            h2[j] = std::max(acc + b_[l][size_t(j)], 0.0f);
         }
-        std::swap(h, h2);
+        std::copy(h2, h2 + H, h);
     }
     if (logits)
         for (int64_t a = 0; a < spec_.actions; ++a) {
             float acc = 0;
-            for (int64_t i = 0; i < H; ++i) acc += wp_[size_t(a * H + i)] * h[size_t(i)];
+            for (int64_t i = 0; i < H; ++i) acc += wp_[size_t(a * H + i)] * h[i];
             logits[a] = acc + bp_[size_t(a)];
         }
     float acc = 0;
-    for (int64_t i = 0; i < H; ++i) acc += wv_[size_t(i)] * h[size_t(i)];
+    for (int64_t i = 0; i < H; ++i) acc += wv_[size_t(i)] * h[i];
     return std::tanh(acc + bv_);
 }
 

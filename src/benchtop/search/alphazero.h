@@ -44,6 +44,8 @@ struct PolicyValueVars {
 };
 PolicyValueVars policy_value_forward(ParamSet& ps, const PolicyValueSpec& spec, Var x);
 
+constexpr int64_t kMaxEvalHidden = 4096;  // widest hidden layer NetEvaluator takes
+
 // Member k of the stack as an Evaluator for search: its weights are copied out, and a position
 // is evaluated by plain loops (no graph), softmax over the legal actions. Thread-safe.
 class NetEvaluator final : public Evaluator {
