@@ -253,6 +253,9 @@ TEST(KernelPathsExperiments, StoredSummariesAreTheSameOnEveryPath) {
         {"invariance",
          {"method=erm,irm,vrex", "hidden=8", "steps=12", "eval_every=6", "anneal_steps=6", "num_samples=300",
           "train_examples=200", "seed=0"}},
+        {"in-context",
+         {"model=lsa,gpt", "layers=2", "d=3", "n=4", "width=8", "heads=2", "steps=10", "batch=16", "eval_every=5",
+          "eval_prompts=20", "seed=0,1"}},
     };
     for (const auto& [exp, overrides] : configs) {
         std::vector<std::map<std::string, double>> ref;

@@ -20,6 +20,7 @@ const Experiment& analysis_by_synthesis_experiment();
 const Experiment& alphazero_experiment();
 const Experiment& causal_discovery_experiment();
 const Experiment& invariance_experiment();
+const Experiment& in_context_experiment();
 
 const std::vector<const Experiment*>& all_experiments() {
     static const std::vector<const Experiment*> list = {&mnist1d_baselines_experiment(),
@@ -35,7 +36,8 @@ const std::vector<const Experiment*>& all_experiments() {
                                                           &analysis_by_synthesis_experiment(),
                                                           &alphazero_experiment(),
                                                           &causal_discovery_experiment(),
-                                                          &invariance_experiment()};
+                                                          &invariance_experiment(),
+                                                          &in_context_experiment()};
     return list;
 }
 

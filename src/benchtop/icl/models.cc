@@ -6,6 +6,7 @@
 #include "benchtop/nn/init.h"
 #include "benchtop/ops/ops.h"
 #include "benchtop/optim/adam.h"
+#include "benchtop/optim/clip.h"
 
 namespace benchtop::icl {
 
@@ -176,6 +177,7 @@ std::vector<IclCurve> train_icl(ParamSet& ps, const IclModelSpec& s, const IclTr
         if (step == o.steps) break;
         ps.zero_grad();
         g.backward(loss);
+        if (o.clip > 0) clip_grad_norm(ps, o.clip);
         adam.step();
         g.reset();
         if (o.on_step) o.on_step(step + 1);

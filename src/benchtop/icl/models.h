@@ -54,6 +54,7 @@ struct IclTrainOptions {
     int64_t steps = 2000;
     int64_t batch = 256;        // fresh prompts per step, the same for every member
     PerMember lr = 1e-3;        // Adam
+    double clip = 0;            // > 0: each member's gradient norm clipped to this before the update
     uint64_t data_seed = 0;     // prompts of step s: Rng(stream_key(data_seed, s, Purpose::Data))
     int64_t eval_every = 100;   // loss points of the curve (also the last step)
     std::function<void(int64_t)> on_step;
