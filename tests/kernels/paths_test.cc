@@ -256,6 +256,10 @@ TEST(KernelPathsExperiments, StoredSummariesAreTheSameOnEveryPath) {
         {"in-context",
          {"model=lsa,gpt", "layers=2", "d=3", "n=4", "width=8", "heads=2", "steps=10", "batch=16", "eval_every=5",
           "eval_prompts=20", "seed=0,1"}},
+        {"contrastive",
+         {"method=simclr,simsiam,byol", "channels=4", "proj_hidden=8", "proj_dim=4", "pred_hidden=4", "epochs=2",
+          "batch=50", "num_samples=300", "train_examples=200", "probe_draws=1", "labels_per_class=2", "supervised_steps=3",
+          "eval_every=1", "seed=0,1"}},
     };
     for (const auto& [exp, overrides] : configs) {
         std::vector<std::map<std::string, double>> ref;

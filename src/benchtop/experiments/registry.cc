@@ -21,6 +21,7 @@ const Experiment& alphazero_experiment();
 const Experiment& causal_discovery_experiment();
 const Experiment& invariance_experiment();
 const Experiment& in_context_experiment();
+const Experiment& contrastive_experiment();
 
 const std::vector<const Experiment*>& all_experiments() {
     static const std::vector<const Experiment*> list = {&mnist1d_baselines_experiment(),
@@ -37,7 +38,8 @@ const std::vector<const Experiment*>& all_experiments() {
                                                           &alphazero_experiment(),
                                                           &causal_discovery_experiment(),
                                                           &invariance_experiment(),
-                                                          &in_context_experiment()};
+                                                          &in_context_experiment(),
+                                                          &contrastive_experiment()};
     return list;
 }
 

@@ -205,7 +205,7 @@ Var transformer_forward(Graph& g, ParamSet& ps, const TransformerSpec& spec, con
         Var a = attention(q, k, v, spec.n_heads, /*causal=*/true);
         x = add(x, lin(g, ps, p.out, a));
         Var h2 = spec.layer_norm ? norm(g, ps, p.ln2, x) : x;
-        Var m = linear_relu(h2, ps.var(g, p.fc1.w), ps.var(g, p.fc1.b));
+        Var m = spec.gelu ? gelu(lin(g, ps, p.fc1, h2)) : linear_relu(h2, ps.var(g, p.fc1.w), ps.var(g, p.fc1.b));
         x = add(x, lin(g, ps, p.fc2, m));
     }
     static const Pair ln_f("ln_f"), unembed("unembed");

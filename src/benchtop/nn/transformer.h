@@ -1,5 +1,5 @@
 // A decoder-only (causal) transformer for a stack of K members: token and learned position
-// embeddings, n_layers residual blocks of multi-head self-attention and a ReLU MLP (pre-norm
+// embeddings, n_layers residual blocks of multi-head self-attention and a ReLU (or GELU) MLP (pre-norm
 // with a final norm when layer_norm), and an unembedding Linear with bias.
 //
 //   block:  x = x + attn.out(attention(attn.q(x'), attn.k(x'), attn.v(x'), n_heads, causal))
@@ -44,6 +44,7 @@ struct TransformerSpec {
     int64_t d_mlp = 512;
     int64_t n_layers = 1;    // >= 0 (0: embeddings straight into the unembedding)
     bool layer_norm = false;  // pre-norm blocks + final norm when true
+    bool gelu = false;        // the MLP's activation: GELU (exact, as torch's default) instead of ReLU
     int64_t out = 0;         // unembedding size (0: vocab)
     // Standard deviation of the token and position embeddings at initialisation (1: torch's
     // nn.Embedding; Nanda et al.'s grokking model uses 1 / sqrt(d_model)).
