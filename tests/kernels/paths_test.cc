@@ -260,6 +260,9 @@ TEST(KernelPathsExperiments, StoredSummariesAreTheSameOnEveryPath) {
          {"method=simclr,simsiam,byol", "channels=4", "proj_hidden=8", "proj_dim=4", "pred_hidden=4", "epochs=2",
           "batch=50", "num_samples=300", "train_examples=200", "probe_draws=1", "labels_per_class=2", "supervised_steps=3",
           "eval_every=1", "seed=0,1"}},
+        {"arithmetic",
+         {"format=plain,scratchpad", "digits=2", "layers=1", "d_model=8", "heads=2", "d_mlp=16", "train_examples=50",
+          "steps=5", "batch=16", "eval_every=5", "test_examples=20", "length_examples=10", "seed=0,1"}},
     };
     for (const auto& [exp, overrides] : configs) {
         std::vector<std::map<std::string, double>> ref;

@@ -22,6 +22,7 @@ const Experiment& causal_discovery_experiment();
 const Experiment& invariance_experiment();
 const Experiment& in_context_experiment();
 const Experiment& contrastive_experiment();
+const Experiment& arithmetic_experiment();
 
 const std::vector<const Experiment*>& all_experiments() {
     static const std::vector<const Experiment*> list = {&mnist1d_baselines_experiment(),
@@ -39,7 +40,8 @@ const std::vector<const Experiment*>& all_experiments() {
                                                           &causal_discovery_experiment(),
                                                           &invariance_experiment(),
                                                           &in_context_experiment(),
-                                                          &contrastive_experiment()};
+                                                          &contrastive_experiment(),
+                                                          &arithmetic_experiment()};
     return list;
 }
 
