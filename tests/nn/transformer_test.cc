@@ -118,9 +118,11 @@ void check_param_gradients(const testing::ParamLossFn& f, ParamSet& ps) {
 }
 
 TEST(Transformer, GradientsMatchFiniteDifferences) {
-    for (bool ln : {false, true}) {
-        SCOPED_TRACE(ln ? "layer norm" : "no layer norm");
+    for (int variant = 0; variant < 3; ++variant) {  // no layer norm; layer norm; layer norm and GELU
+        const bool ln = variant > 0;
+        SCOPED_TRACE(variant == 0 ? "no layer norm" : variant == 1 ? "layer norm" : "layer norm, gelu");
         TransformerSpec s = tiny_spec(ln);
+        s.gelu = variant == 2;
         ParamSet ps(2, DType::F64);
         add_transformer_params(ps, s);
         randomize(ps, ln ? 300 : 200);
